@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import type { OrchestrationDefinition } from "../definitions/orchestration.js";
+import { InstanceNotActiveError, InstanceNotFoundError, InvalidArgumentError, TimeoutError } from "../errors/errors.js";
+import type { FailureDetails } from "../errors/failure.js";
+import type { HistoryEvent } from "../history/events.js";
+import { assertSerializable } from "../history/serialization.js";
+import { GroupCommit } from "../store/groupCommit.js";
+import { type InstanceRecord, isTerminal, type NewInstance, type RuntimeStatus, type Store } from "../store/store.js";
+import { type Duration, toMilliseconds } from "../time/duration.js";
+import { checkInstanceId } from "./instanceId.js";
+
+export interface ClientOptions {
+  store: Store;
+  /** Time source; tests pass one they control. Default `Date.now`. */
+  clock?: () => number;
+  /** How often `waitForCompletion` looks at a store written by another process. Default 250 ms. */
+  pollIntervalMs?: number;
+}
+
+export interface StartOptions {
+  /** The id of the new instance. Default: a random UUID. */
+  instanceId?: string;
+  /** If an instance with this id exists and has finished, replace it with a new run. Default false. */
+  replaceIfFinished?: boolean;
+}
+
+/** What a client sees of an instance. */
+export interface InstanceStatus<I = unknown, O = unknown> {
+  name: string;
+  instanceId: string;
+  runtimeStatus: RuntimeStatus;
+  input: I;
+  /** The orchestration's result when Completed; the reason when Terminated. */
+  output: O | undefined;
+  customStatus: unknown;
+  createdAt: Date;
+  lastUpdatedAt: Date;
+  completedAt?: Date;
+  /** Why the instance failed, when Failed. */
+  failure?: FailureDetails;
+}
+
+export interface WaitOptions {
+  /** Give up with a TimeoutError after this long. Default: wait forever. */
+  timeout?: Duration;
+}
+
+/** Starts, queries and manages instances. Create with `createClient({ store })`. */
+export interface Client {
+  /** Starts a new instance and returns its id once it is durably recorded. */
+  start<I, O>(orchestration: OrchestrationDefinition<I, O>, input: I, options?: StartOptions): Promise<string>;
+  /** The instance's status, or undefined when no such instance exists. */
+  getStatus<I = unknown, O = unknown>(instanceId: string): Promise<InstanceStatus<I, O> | undefined>;
+  /** The instance's full history, oldest event first. */
+  getHistory(instanceId: string): Promise<HistoryEvent[]>;
+  /** Resolves with the final status once the instance is Completed, Failed or Terminated. */
+  waitForCompletion<I = unknown, O = unknown>(instanceId: string, options?: WaitOptions): Promise<InstanceStatus<I, O>>;
+  /** Stops an active instance at once; its activities in flight are abandoned. */
+  terminate(instanceId: string, reason?: string): Promise<void>;
+}
+
+export function createClient(options: ClientOptions): Client {
+  return new PerdureClient(options);
+}
+
+class PerdureClient implements Client {
+  private readonly store: Store;
+  private readonly clock: () => number;
+  private readonly pollIntervalMs: number;
+  private readonly starts: GroupCommit<NewInstance, Error | undefined>;
+
+  constructor(options: ClientOptions) {
+    if (!options?.store)
+      throw new InvalidArgumentError('createClient needs a store, such as sqliteStore("perdure.db").');
+    this.store = options.store;
+    this.clock = options.clock ?? Date.now;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    // Starts issued in the same tick share one transaction: group commit for clients too.
+    this.starts = new GroupCommit((batch) => this.store.createInstances(batch));
+  }
+
+  async start<I, O>(
+    orchestration: OrchestrationDefinition<I, O>,
+    input: I,
+    options: StartOptions = {},
+  ): Promise<string> {
+    if (orchestration?.kind !== "orchestration") {
+      throw new InvalidArgumentError("client.start needs an orchestration definition created with orchestration().");
+    }
+    const instanceId = checkInstanceId(options.instanceId ?? randomUUID());
+    assertSerializable(input, "input", { instanceId });
+    const refusal = await this.starts.submit({
+      instanceId,
+      name: orchestration.name,
+      executionId: randomUUID(),
+      input,
+      createdAt: this.clock(),
+      replaceIfFinished: options.replaceIfFinished === true,
+    });
+    if (refusal) throw refusal;
+    return instanceId;
+  }
+
+  async getStatus<I, O>(instanceId: string): Promise<InstanceStatus<I, O> | undefined> {
+    const record = await this.store.getInstance(checkInstanceId(instanceId));
+    return record ? toStatus<I, O>(record) : undefined;
+  }
+
+  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    await this.mustExist(instanceId);
+    return this.store.getHistory(instanceId);
+  }
+
+  async waitForCompletion<I, O>(instanceId: string, options: WaitOptions = {}): Promise<InstanceStatus<I, O>> {
+    checkInstanceId(instanceId);
+    const timeoutMs = options.timeout === undefined ? undefined : toMilliseconds(options.timeout, "timeout");
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    let changed: (() => void) | undefined;
+    const unsubscribe = this.store.subscribe((n) => {
+      if (n.kind === "instance-updated" && n.instanceId === instanceId && isTerminal(n.status)) changed?.();
+    });
+    try {
+      for (;;) {
+        const status = await this.getStatus<I, O>(instanceId);
+        if (!status) throw new InstanceNotFoundError(instanceId);
+        if (isTerminal(status.runtimeStatus)) return status;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new TimeoutError(`Instance "${instanceId}" is still ${status.runtimeStatus} after ${timeoutMs} ms.`, {
+            instanceId,
+          });
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, this.pollIntervalMs));
+          changed = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  async terminate(instanceId: string, reason = "Terminated by client"): Promise<void> {
+    if (typeof reason !== "string") throw new InvalidArgumentError("terminate: reason must be a string.");
+    const previous = await this.store.terminateInstance(checkInstanceId(instanceId), reason, this.clock());
+    if (isTerminal(previous)) throw new InstanceNotActiveError(instanceId, previous, "terminate");
+  }
+
+  private async mustExist(instanceId: string): Promise<InstanceRecord> {
+    const record = await this.store.getInstance(checkInstanceId(instanceId));
+    if (!record) throw new InstanceNotFoundError(instanceId);
+    return record;
+  }
+}
+
+function toStatus<I, O>(record: InstanceRecord): InstanceStatus<I, O> {
+  const status: InstanceStatus<I, O> = {
+    name: record.name,
+    instanceId: record.instanceId,
+    runtimeStatus: record.runtimeStatus,
+    input: record.input as I,
+    output: record.output as O | undefined,
+    customStatus: record.customStatus,
+    createdAt: new Date(record.createdAt),
+    lastUpdatedAt: new Date(record.lastUpdatedAt),
+  };
+  if (record.completedAt !== undefined) status.completedAt = new Date(record.completedAt);
+  if (record.failure) status.failure = record.failure;
+  return status;
+}

@@ -1,0 +1,41 @@
+import type { FailureDetails } from "../errors/failure.js";
+
+/**
+ * History events: the append-only record of one instance, and the only source of truth.
+ * Names follow Durable Functions' history event types. `step` is the sequence number of
+ * the durable call an event belongs to (retries of one call share its step).
+ * Every event carries `timestamp`, milliseconds since the epoch, when it was recorded.
+ */
+export type HistoryEvent =
+  /** Opens each episode of the orchestration; its timestamp is `ctx.now()` for that episode. */
+  | { type: "OrchestratorStarted"; timestamp: number }
+  | { type: "ExecutionStarted"; timestamp: number; name: string; input: unknown; executionId: string }
+  | { type: "TaskScheduled"; timestamp: number; step: number; name: string; input: unknown; attempt: number }
+  | { type: "TaskCompleted"; timestamp: number; step: number; attempt: number; result: unknown }
+  | { type: "TaskFailed"; timestamp: number; step: number; attempt: number; failure: FailureDetails }
+  /** `attempt` is set on a retry timer: the attempt it will start. */
+  | { type: "TimerCreated"; timestamp: number; step: number; fireAt: number; attempt?: number }
+  | { type: "TimerFired"; timestamp: number; step: number; fireAt: number }
+  | { type: "ExecutionCompleted"; timestamp: number; output: unknown }
+  | { type: "ExecutionFailed"; timestamp: number; failure: FailureDetails }
+  | { type: "ExecutionTerminated"; timestamp: number; reason: string };
+
+export type HistoryEventType = HistoryEvent["type"];
+
+/** Events that arrive from outside an episode (results, timers): they wait in the inbox. */
+export type IncomingEvent = Extract<
+  HistoryEvent,
+  { type: "ExecutionStarted" | "TaskCompleted" | "TaskFailed" | "TimerFired" }
+>;
+
+/** A one-line description of an event, for determinism errors and logs. */
+export function describeEvent(event: HistoryEvent): string {
+  switch (event.type) {
+    case "TaskScheduled":
+      return `activity "${event.name}" scheduled at step ${event.step}`;
+    case "TimerCreated":
+      return event.attempt === undefined ? `a timer at step ${event.step}` : `a retry timer at step ${event.step}`;
+    default:
+      return "step" in event ? `${event.type} at step ${event.step}` : event.type;
+  }
+}

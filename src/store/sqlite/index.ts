@@ -1,0 +1,1 @@
+export { SqliteStore, type SqliteStoreOptions, sqliteStore } from "./sqliteStore.js";

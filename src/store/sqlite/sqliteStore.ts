@@ -1,0 +1,195 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import Database from "better-sqlite3";
+import { InvalidArgumentError, NotAPerdureDatabaseError, StoreClosedError } from "../../errors/errors.js";
+import type { HistoryEvent } from "../../history/events.js";
+import type {
+  ActivityResultDelivery,
+  ActivityTask,
+  EpisodeCommit,
+  EpisodeCommitResult,
+  InboxMessage,
+  InstanceRecord,
+  NewInstance,
+  ReadyInstance,
+  RuntimeStatus,
+  Store,
+  StoreNotification,
+} from "../store.js";
+import { claimOperations } from "./claims.js";
+import { episodeOperations } from "./episodes.js";
+import { instanceOperations } from "./instances.js";
+import { migrate } from "./migrate.js";
+
+export interface SqliteStoreOptions {
+  /**
+   * "full" (default): every commit is fsynced; nothing acknowledged is lost, even when the
+   * machine loses power. "normal": commits survive a crash of the process but the last ones
+   * may be lost on power loss or an OS crash; several times faster on slow disks.
+   */
+  durability?: "full" | "normal";
+  /** How long a write waits for another process holding the file's write lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode. Several processes may share the file;
+ * leases keep them from advancing the same instance twice.
+ */
+export class SqliteStore implements Store {
+  readonly location: string;
+  private readonly db: Database.Database;
+  private readonly instances: ReturnType<typeof instanceOperations>;
+  private readonly claims: ReturnType<typeof claimOperations>;
+  private readonly episodes: ReturnType<typeof episodeOperations>;
+  private readonly listeners = new Set<(notification: StoreNotification) => void>();
+  private readonly totalChanges: Database.Statement;
+  private commits = 0;
+  private closed = false;
+
+  constructor(filename: string, options: SqliteStoreOptions = {}) {
+    if (typeof filename !== "string" || filename.trim() === "") {
+      throw new InvalidArgumentError('sqliteStore needs a file name, such as "perdure.db" (or ":memory:" for tests).');
+    }
+    const durability = options.durability ?? "full";
+    if (durability !== "full" && durability !== "normal") {
+      throw new InvalidArgumentError(`durability must be "full" or "normal", got ${JSON.stringify(durability)}.`);
+    }
+    this.location = filename === ":memory:" ? "sqlite::memory:" : `sqlite:${resolve(filename)}`;
+    const existed = filename !== ":memory:" && existsSync(filename);
+    this.db = new Database(filename, { timeout: options.busyTimeoutMs ?? 5_000 });
+    try {
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+      this.db.pragma("foreign_keys = ON");
+      migrate(this.db, this.location);
+    } catch (error) {
+      this.db.close();
+      if (existed && (error as { code?: string }).code === "SQLITE_NOTADB") {
+        throw new NotAPerdureDatabaseError(this.location, "it is not an SQLite database");
+      }
+      throw error;
+    }
+    this.instances = instanceOperations(this.db);
+    this.claims = claimOperations(this.db);
+    this.episodes = episodeOperations(this.db);
+    this.totalChanges = this.db.prepare("SELECT total_changes()").pluck();
+  }
+
+  get commitCount(): number {
+    return this.commits;
+  }
+
+  async createInstances(requests: NewInstance[]): Promise<(Error | undefined)[]> {
+    const results = this.write(() => requests.map((request) => this.instances.create(request)));
+    if (results.some((r) => r === undefined)) this.notify({ kind: "work" });
+    return results;
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
+    this.assertOpen();
+    return this.instances.get(instanceId);
+  }
+
+  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    this.assertOpen();
+    return this.instances.history(instanceId);
+  }
+
+  async terminateInstance(instanceId: string, reason: string, now: number): Promise<RuntimeStatus> {
+    const previous = this.write(() => this.instances.terminate(instanceId, reason, now));
+    this.notify({ kind: "instance-updated", instanceId, status: "Terminated" });
+    return previous;
+  }
+
+  async findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): Promise<ReadyInstance[]> {
+    this.assertOpen();
+    return this.claims.findReadyInstances(workerId, now, limit, busy);
+  }
+
+  async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {
+    this.assertOpen();
+    return this.claims.readInbox(instanceId, now);
+  }
+
+  async commitEpisodes(commits: EpisodeCommit[]): Promise<EpisodeCommitResult[]> {
+    const results = this.write(() => this.episodes.commit(commits));
+    let wakeWorkers = false;
+    commits.forEach((c, i) => {
+      if (!results[i]?.ok) return;
+      this.notify({ kind: "instance-updated", instanceId: c.instanceId, status: c.status });
+      if (c.newTimers.length > 0 || c.newTasks.some((t) => !t.leaseToCommitter)) wakeWorkers = true;
+    });
+    if (wakeWorkers) this.notify({ kind: "work" });
+    return results;
+  }
+
+  async claimActivityTasks(
+    workerId: string,
+    now: number,
+    leaseExpiresAt: number,
+    limit: number,
+  ): Promise<ActivityTask[]> {
+    return this.write(() => this.claims.claimActivityTasks(workerId, now, leaseExpiresAt, limit));
+  }
+
+  async deliverActivityResults(deliveries: ActivityResultDelivery[], now: number): Promise<boolean[]> {
+    const results = this.write(() => this.episodes.deliver(deliveries, now));
+    if (results.some(Boolean)) this.notify({ kind: "work" });
+    return results;
+  }
+
+  async renewLeases(workerId: string, leaseExpiresAt: number): Promise<void> {
+    this.write(() => this.claims.renewLeases(workerId, leaseExpiresAt));
+  }
+
+  async releaseLeases(workerId: string, instanceIds?: string[]): Promise<void> {
+    this.write(() => this.claims.releaseLeases(workerId, instanceIds));
+    this.notify({ kind: "work" });
+  }
+
+  async listLeaseOwners(): Promise<string[]> {
+    this.assertOpen();
+    return this.claims.listLeaseOwners();
+  }
+
+  async nextDueTime(now: number, workerId: string): Promise<number | undefined> {
+    this.assertOpen();
+    return this.claims.nextDueTime(now, workerId);
+  }
+
+  subscribe(listener: (notification: StoreNotification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction (it takes the write lock up front, avoiding upgrade deadlocks). */
+  private write<T>(fn: () => T): T {
+    this.assertOpen();
+    const before = this.totalChanges.get() as number;
+    const result = this.db.transaction(fn).immediate();
+    // A transaction that changed nothing writes nothing to the WAL, so it is not a commit.
+    if ((this.totalChanges.get() as number) > before) this.commits++;
+    return result;
+  }
+
+  private notify(notification: StoreNotification): void {
+    for (const listener of this.listeners) listener(notification);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+/** Opens (creating if needed) a Perdure store in an SQLite file. */
+export function sqliteStore(filename: string, options?: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(filename, options);
+}

@@ -1,0 +1,188 @@
+import type { FailureDetails } from "../errors/failure.js";
+import type { HistoryEvent, IncomingEvent } from "../history/events.js";
+
+/**
+ * Runtime statuses, as Durable Functions names them.
+ * - Pending: created, no worker has run it yet.
+ * - Running: a worker has started it; it may be waiting on activities or timers.
+ * - Suspended: paused by a client; it advances no further until resumed.
+ * - Completed: the orchestration returned; `output` holds its result.
+ * - Failed: the orchestration threw (or could not run); `failure` says why.
+ * - Terminated: stopped by a client; the reason is in its history.
+ * - ContinuedAsNew: restarted itself with fresh history.
+ */
+export type RuntimeStatus =
+  | "Pending"
+  | "Running"
+  | "Suspended"
+  | "Completed"
+  | "Failed"
+  | "Terminated"
+  | "ContinuedAsNew";
+
+export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ["Completed", "Failed", "Terminated"];
+
+export function isTerminal(status: RuntimeStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** One instance as stored. Times are milliseconds since the epoch. */
+export interface InstanceRecord {
+  instanceId: string;
+  name: string;
+  executionId: string;
+  runtimeStatus: RuntimeStatus;
+  input: unknown;
+  output: unknown;
+  customStatus: unknown;
+  failure?: FailureDetails;
+  createdAt: number;
+  lastUpdatedAt: number;
+  completedAt?: number;
+}
+
+export interface NewInstance {
+  instanceId: string;
+  name: string;
+  executionId: string;
+  input: unknown;
+  createdAt: number;
+  /** Replace an existing instance of the same id, if (and only if) it has finished. */
+  replaceIfFinished: boolean;
+}
+
+/**
+ * An instance with due messages whose lease is free, expired or the asking worker's.
+ * `leaseToken` is the token seen; the first episode commit takes the lease only if it is
+ * still the same (optimistic claim: no transaction is spent on claiming).
+ */
+export interface ReadyInstance {
+  instanceId: string;
+  name: string;
+  executionId: string;
+  leaseToken: number;
+  historyLength: number;
+}
+
+/** A message waiting for an instance: a future history event. */
+export interface InboxMessage {
+  id: number;
+  executionId: string;
+  event: IncomingEvent;
+}
+
+/** One activity execution to run. */
+export interface ActivityTask {
+  id: number;
+  instanceId: string;
+  executionId: string;
+  step: number;
+  attempt: number;
+  name: string;
+  input: unknown;
+  leaseToken: number;
+}
+
+export interface NewActivityTask {
+  step: number;
+  attempt: number;
+  name: string;
+  input: unknown;
+  /** Lease the task to the committing worker at once (the fast path: it runs it itself). */
+  leaseToCommitter: boolean;
+}
+
+/**
+ * Everything one orchestration episode produced. A store writes it all in one transaction,
+ * or nothing of it: the fencing check (lease token and history length) comes first.
+ */
+export interface EpisodeCommit {
+  instanceId: string;
+  executionId: string;
+  workerId: string;
+  /** The lease token the worker holds, or saw when `acquireLease` is set. */
+  leaseToken: number;
+  /** Take the lease with this commit, if it is free or expired and still at `leaseToken`. */
+  acquireLease: boolean;
+  /** Number of events already in history; new events are appended from this index. */
+  historyLength: number;
+  newEvents: HistoryEvent[];
+  consumedMessageIds: number[];
+  /** The activity task whose result this episode recorded (deleted with the commit). */
+  completedTaskId?: number;
+  newTasks: NewActivityTask[];
+  /** Durable timers, delivered back to the instance as TimerFired at `fireAt`. */
+  newTimers: { step: number; fireAt: number }[];
+  status: RuntimeStatus;
+  output?: unknown;
+  failure?: FailureDetails;
+  customStatus?: { value: unknown };
+  /** Give up the lease with this commit (finished, or evicted from the worker's cache). */
+  releaseLease: boolean;
+  now: number;
+  leaseExpiresAt: number;
+}
+
+/** `lease-lost`: another worker owns the instance now; `error`: the episode could not be written. */
+export type EpisodeCommitResult =
+  | { ok: true; taskIds: number[]; leaseToken: number }
+  | { ok: false; reason: "lease-lost" }
+  | { ok: false; reason: "error"; error: unknown };
+
+/** An activity's outcome, sent to an instance the completing worker does not own. */
+export interface ActivityResultDelivery {
+  taskId: number;
+  leaseToken: number;
+  instanceId: string;
+  executionId: string;
+  event: Extract<IncomingEvent, { type: "TaskCompleted" | "TaskFailed" }>;
+}
+
+/** What a store tells listeners in the same process, so that nobody has to poll for it. */
+export type StoreNotification =
+  | { kind: "work" }
+  | { kind: "instance-updated"; instanceId: string; status: RuntimeStatus };
+
+/**
+ * The storage seam. Small on purpose: every backend implements these operations and
+ * passes the same contract suite. All times are milliseconds since the epoch, passed in by
+ * the caller so that tests can control the clock.
+ */
+export interface Store {
+  /** Where the store lives, for messages ("sqlite:/path/to/file.db"). */
+  readonly location: string;
+
+  /** Creates instances in one transaction; a result per request (an error where it was refused). */
+  createInstances(requests: NewInstance[]): Promise<(Error | undefined)[]>;
+  getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
+  getHistory(instanceId: string): Promise<HistoryEvent[]>;
+  /** Stops an active instance at once, fencing out its current owner. Returns the status it had. */
+  terminateInstance(instanceId: string, reason: string, now: number): Promise<RuntimeStatus>;
+
+  /** Up to `limit` instances with due messages and no live lease (or the worker's own), not in `busy`. */
+  findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): Promise<ReadyInstance[]>;
+  /** Due messages of an instance's current execution, oldest first. */
+  readInbox(instanceId: string, now: number): Promise<InboxMessage[]>;
+  /** Commits episodes of many instances in one transaction (group commit). */
+  commitEpisodes(commits: EpisodeCommit[]): Promise<EpisodeCommitResult[]>;
+
+  /** Leases up to `limit` activity tasks that are due and not leased by a live worker. */
+  claimActivityTasks(workerId: string, now: number, leaseExpiresAt: number, limit: number): Promise<ActivityTask[]>;
+  /** Records activity outcomes as inbox messages, each only if its task is still leased as given. */
+  deliverActivityResults(deliveries: ActivityResultDelivery[], now: number): Promise<boolean[]>;
+
+  /** Extends every lease the worker holds. */
+  renewLeases(workerId: string, leaseExpiresAt: number): Promise<void>;
+  /** Gives up the worker's leases: all of them, or those of the given instances. */
+  releaseLeases(workerId: string, instanceIds?: string[]): Promise<void>;
+  /** Workers that currently hold leases. */
+  listLeaseOwners(): Promise<string[]>;
+  /** The earliest time after `now` at which a message or task becomes due, or another worker's lease ends. */
+  nextDueTime(now: number, workerId: string): Promise<number | undefined>;
+
+  /** Listens for changes made through this store object. Returns the unsubscribe function. */
+  subscribe(listener: (notification: StoreNotification) => void): () => void;
+  /** Number of write transactions committed through this store object (for benchmarks). */
+  readonly commitCount: number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,234 @@
+import type { OrchestrationDefinition } from "../definitions/orchestration.js";
+import { PerdureError, UnknownOrchestrationError } from "../errors/errors.js";
+import { toFailureDetails } from "../errors/failure.js";
+import type { HistoryEvent, IncomingEvent } from "../history/events.js";
+import { type EpisodeResult, OrchestrationExecutor } from "../orchestration/executor.js";
+import type { Logger } from "../orchestration/logger.js";
+import type { EpisodeCommit, EpisodeCommitResult, ReadyInstance, Store } from "../store/store.js";
+import type { ActivityOutcomeEvent } from "./activityExecution.js";
+
+/** What a runner needs from its worker. */
+export interface RunnerHost {
+  readonly store: Store;
+  readonly workerId: string;
+  readonly logger: Logger;
+  now(): number;
+  leaseExpiry(now: number): number;
+  findOrchestration(name: string): OrchestrationDefinition<never, unknown> | undefined;
+  commit(commit: EpisodeCommit): Promise<EpisodeCommitResult>;
+  /** Reserves a slot to run an activity here; false when the worker is at its limit. */
+  reserveActivitySlot(): boolean;
+  releaseActivitySlot(): void;
+  /** Runs an activity task this runner's commit leased to the worker. */
+  runLocalActivity(
+    runner: InstanceRunner,
+    taskId: number,
+    task: { step: number; attempt: number; name: string; input: unknown },
+  ): void;
+  /** The runner can no longer advance its instance (lost lease, finished, failed to commit). */
+  forget(runner: InstanceRunner): void;
+}
+
+/**
+ * One instance owned (or about to be owned) by this worker: its executor in memory, its
+ * lease token, and a queue that runs its episodes one at a time.
+ *
+ * States: `owned` is false until the first commit takes the lease; `closed` once the runner
+ * was forgotten (finished, lease lost); a closed runner passes activity results on to the
+ * store instead of advancing the instance.
+ */
+export class InstanceRunner {
+  owned = false;
+  closed = false;
+  leaseToken: number;
+  historyLength: number;
+  readonly executionId: string;
+  /** Activity tasks this runner started and that have not reported back. */
+  readonly localTasks = new Set<number>();
+  lastActiveAt: number;
+  /** Do not poll this instance again before this time (after a failed episode). */
+  backoffUntil = 0;
+  private executor: OrchestrationExecutor | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  constructor(
+    private readonly host: RunnerHost,
+    readonly instanceId: string,
+    private readonly name: string,
+    ready: ReadyInstance,
+  ) {
+    this.leaseToken = ready.leaseToken;
+    this.historyLength = ready.historyLength;
+    this.executionId = ready.executionId;
+    this.lastActiveAt = host.now();
+  }
+
+  /** True while an episode is queued or running. */
+  get isBusy(): boolean {
+    return this.queued > 0;
+  }
+
+  /** Processes the instance's due inbox messages. */
+  processInbox(): Promise<void> {
+    return this.enqueue(async () => {
+      const now = this.host.now();
+      const messages = await this.host.store.readInbox(this.instanceId, now);
+      if (messages.length === 0) return;
+      await this.advance(
+        messages.map((m) => m.event),
+        messages.map((m) => m.id),
+        undefined,
+      );
+    });
+  }
+
+  /** Feeds a locally run activity's outcome straight into the executor: one commit for both. */
+  processLocalResult(taskId: number, event: ActivityOutcomeEvent): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.enqueue(async () => {
+        this.localTasks.delete(taskId);
+        if (this.closed || !this.owned) return resolve(false);
+        resolve(await this.advance([event], [], taskId));
+      }).catch(reject);
+    });
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.queued++;
+    const run = this.queue.then(work).finally(() => {
+      this.queued--;
+      this.lastActiveAt = this.host.now();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs one episode and commits it. Returns whether the commit landed. */
+  private async advance(
+    incoming: IncomingEvent[],
+    consumed: number[],
+    completedTaskId: number | undefined,
+  ): Promise<boolean> {
+    if (this.closed) return false;
+    const now = this.host.now();
+    let result: EpisodeResult;
+    try {
+      const executor = await this.loadExecutor();
+      result = await executor.runEpisode(incoming, now);
+    } catch (error) {
+      // Divergence from history, an unknown name: the instance cannot go on, record why.
+      // Anything else (the store failing) is passing: the episode is retried later.
+      if (!(error instanceof PerdureError)) {
+        this.backoffUntil = now + 1_000;
+        this.close();
+        throw error;
+      }
+      result = failedEpisode(error, now);
+    }
+    const commit = this.buildCommit(result, consumed, completedTaskId, now);
+    const outcome = await this.host.commit(commit);
+    if (!outcome.ok) {
+      for (const task of commit.newTasks) if (task.leaseToCommitter) this.host.releaseActivitySlot();
+      if (outcome.reason === "error") {
+        this.host.logger.error(
+          `[perdure] could not commit instance ${this.instanceId}; it will be retried`,
+          outcome.error,
+        );
+        this.backoffUntil = now + 1_000;
+      }
+      this.close();
+      return false;
+    }
+    this.owned = true;
+    this.leaseToken = outcome.leaseToken;
+    this.historyLength += commit.newEvents.length;
+    if (commit.status !== "Running") {
+      this.close();
+      return true;
+    }
+    commit.newTasks.forEach((task, i) => {
+      if (!task.leaseToCommitter) return;
+      const taskId = outcome.taskIds[i] as number;
+      this.localTasks.add(taskId);
+      this.host.runLocalActivity(this, taskId, task);
+    });
+    return true;
+  }
+
+  private async loadExecutor(): Promise<OrchestrationExecutor> {
+    if (this.executor) return this.executor;
+    const definition = this.host.findOrchestration(this.name);
+    if (!definition) throw new UnknownOrchestrationError(this.name, { instanceId: this.instanceId });
+    const executor = new OrchestrationExecutor(
+      definition as OrchestrationDefinition<unknown, unknown>,
+      this.instanceId,
+      this.host.logger,
+    );
+    const history = await this.host.store.getHistory(this.instanceId);
+    this.historyLength = history.length;
+    await executor.replay(history);
+    this.executor = executor;
+    return executor;
+  }
+
+  private buildCommit(
+    result: EpisodeResult,
+    consumed: number[],
+    completedTaskId: number | undefined,
+    now: number,
+  ): EpisodeCommit {
+    const { outcome } = result;
+    const commit: EpisodeCommit = {
+      instanceId: this.instanceId,
+      executionId: this.executionId,
+      workerId: this.host.workerId,
+      leaseToken: this.leaseToken,
+      acquireLease: !this.owned,
+      historyLength: this.historyLength,
+      newEvents: result.newEvents,
+      consumedMessageIds: consumed,
+      newTasks: result.activities.map((a) => ({
+        step: a.step,
+        attempt: a.attempt,
+        name: a.name,
+        input: a.input,
+        leaseToCommitter: this.host.reserveActivitySlot(),
+      })),
+      newTimers: result.timers.map((t) => ({ step: t.step, fireAt: t.fireAt })),
+      status: outcome.status,
+      releaseLease: false,
+      now,
+      leaseExpiresAt: this.host.leaseExpiry(now),
+    };
+    if (completedTaskId !== undefined) commit.completedTaskId = completedTaskId;
+    if (outcome.status === "Completed") commit.output = outcome.output;
+    if (outcome.status === "Failed") commit.failure = outcome.failure;
+    if (result.customStatusChanged) commit.customStatus = { value: result.customStatus };
+    return commit;
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.executor = undefined;
+    this.host.forget(this);
+  }
+}
+
+/** An episode that records the instance as Failed, for errors that stop it from running at all. */
+function failedEpisode(error: unknown, now: number): EpisodeResult {
+  const failure = toFailureDetails(error);
+  const newEvents: HistoryEvent[] = [
+    { type: "OrchestratorStarted", timestamp: now },
+    { type: "ExecutionFailed", timestamp: now, failure },
+  ];
+  return {
+    newEvents,
+    activities: [],
+    timers: [],
+    outcome: { status: "Failed", failure },
+    customStatus: undefined,
+    customStatusChanged: false,
+  };
+}

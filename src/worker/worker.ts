@@ -1,0 +1,314 @@
+import type { ActivityDefinition } from "../definitions/activity.js";
+import type { OrchestrationDefinition } from "../definitions/orchestration.js";
+import { InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
+import type { Logger } from "../orchestration/logger.js";
+import { GroupCommit } from "../store/groupCommit.js";
+import type {
+  ActivityResultDelivery,
+  ActivityTask,
+  EpisodeCommit,
+  EpisodeCommitResult,
+  Store,
+} from "../store/store.js";
+import { type ActivityOutcomeEvent, executeActivity } from "./activityExecution.js";
+import { InstanceRunner, type RunnerHost } from "./instanceRunner.js";
+import { stopOnSignals } from "./shutdownSignals.js";
+import { newWorkerId, releaseLeasesOfDeadLocalWorkers } from "./workerIdentity.js";
+
+/** Any orchestration definition, whatever its input and output types. */
+export type AnyOrchestration = OrchestrationDefinition<never, unknown>;
+/** Any activity definition, whatever its input and output types. */
+export type AnyActivity = ActivityDefinition<never, unknown>;
+
+export interface WorkerOptions {
+  store: Store;
+  orchestrations: AnyOrchestration[];
+  activities: AnyActivity[];
+  /** Where the worker and `ctx.log` write. Default: `console`. */
+  logger?: Logger;
+  /** Activities run at once by this worker. Default 100. */
+  maxConcurrentActivities?: number;
+  /** How long a lease lasts without renewal; a dead worker's instances move after this. Default 30 s. */
+  leaseTtlMs?: number;
+  /** Fallback poll for work written by other processes. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Instances with nothing running here are dropped from memory after this long. Default 30 s. */
+  evictIdleAfterMs?: number;
+  /** Time source; tests pass one they control. Default `Date.now`. */
+  clock?: () => number;
+  /** Stop gracefully on SIGINT and SIGTERM. Default true. */
+  handleSignals?: boolean;
+  /** How long `stop()` waits for running activities before leaving them for resumption. Default 30 s. */
+  shutdownTimeoutMs?: number;
+}
+
+/**
+ * Lifecycle: idle → running (start) → stopping (stop) → stopped. A stopped worker cannot
+ * be started again; create a new one.
+ */
+export type WorkerState = "idle" | "running" | "stopping" | "stopped";
+
+export interface Worker {
+  readonly id: string;
+  readonly state: WorkerState;
+  start(): Promise<void>;
+  /** Finishes or hands back in-flight work, releases every lease, and resolves when done. */
+  stop(): Promise<void>;
+}
+
+/** Creates a worker that runs the given orchestrations and activities from a store. */
+export function createWorker(options: WorkerOptions): Worker {
+  return new PerdureWorker(options);
+}
+
+class PerdureWorker implements Worker, RunnerHost {
+  readonly id = newWorkerId();
+  readonly store: Store;
+  readonly workerId = this.id;
+  readonly logger: Logger;
+  state: WorkerState = "idle";
+  private readonly orchestrations = new Map<string, AnyOrchestration>();
+  private readonly activities = new Map<string, AnyActivity>();
+  private readonly runners = new Map<string, InstanceRunner>();
+  private readonly runningActivities = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private readonly commits: GroupCommit<EpisodeCommit, EpisodeCommitResult>;
+  private readonly deliveries: GroupCommit<ActivityResultDelivery, boolean>;
+  private readonly maxActivities: number;
+  private readonly leaseTtlMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly evictIdleAfterMs: number;
+  private readonly shutdownTimeoutMs: number;
+  private readonly clock: () => number;
+  private activitySlotsInUse = 0;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private housekeeping: NodeJS.Timeout | undefined;
+  private cleanups: (() => void)[] = [];
+
+  constructor(private readonly options: WorkerOptions) {
+    if (!options?.store)
+      throw new InvalidArgumentError('createWorker needs a store, such as sqliteStore("perdure.db").');
+    this.store = options.store;
+    this.logger = options.logger ?? console;
+    for (const def of options.orchestrations ?? []) this.register(this.orchestrations, def, "orchestration");
+    for (const def of options.activities ?? []) this.register(this.activities, def, "activity");
+    this.maxActivities = positive(options.maxConcurrentActivities ?? 100, "maxConcurrentActivities");
+    this.leaseTtlMs = positive(options.leaseTtlMs ?? 30_000, "leaseTtlMs");
+    this.pollIntervalMs = positive(options.pollIntervalMs ?? 1_000, "pollIntervalMs");
+    this.evictIdleAfterMs = positive(options.evictIdleAfterMs ?? 30_000, "evictIdleAfterMs");
+    this.shutdownTimeoutMs = positive(options.shutdownTimeoutMs ?? 30_000, "shutdownTimeoutMs");
+    this.clock = options.clock ?? Date.now;
+    this.commits = new GroupCommit((batch) => this.store.commitEpisodes(batch));
+    this.deliveries = new GroupCommit((batch) => this.store.deliverActivityResults(batch, this.now()));
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== "idle") throw new WorkerStateError(`The worker is ${this.state}; a worker starts once.`);
+    this.state = "running";
+    await releaseLeasesOfDeadLocalWorkers(this.store, this.id);
+    this.cleanups.push(this.store.subscribe((n) => n.kind === "work" && this.wake?.()));
+    if (this.options.handleSignals !== false) this.cleanups.push(stopOnSignals(() => this.stop()));
+    this.housekeeping = setInterval(() => void this.keepHouse(), Math.max(50, Math.floor(this.leaseTtlMs / 3)));
+    this.housekeeping.unref();
+    this.loop = this.pollLoop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === "idle") this.state = "stopped";
+    if (this.state !== "running") return this.loop?.then(() => undefined);
+    this.state = "stopping";
+    this.wake?.();
+    await this.loop;
+    clearInterval(this.housekeeping);
+    for (const cleanup of this.cleanups) cleanup();
+    const finished = Promise.all([...this.runningActivities]);
+    const timedOut = await Promise.race([finished.then(() => false), delay(this.shutdownTimeoutMs).then(() => true)]);
+    if (timedOut) {
+      this.logger.warn(
+        `[perdure] stopping with ${this.runningActivities.size} activities still running; they will run again elsewhere`,
+      );
+      this.abort.abort();
+    }
+    await this.commits.idle();
+    await this.deliveries.idle();
+    await this.store.releaseLeases(this.id);
+    this.runners.clear();
+    this.state = "stopped";
+  }
+
+  // RunnerHost ---------------------------------------------------------------------------
+
+  now(): number {
+    return this.clock();
+  }
+
+  leaseExpiry(now: number): number {
+    return now + this.leaseTtlMs;
+  }
+
+  findOrchestration(name: string): AnyOrchestration | undefined {
+    return this.orchestrations.get(name);
+  }
+
+  commit(commit: EpisodeCommit): Promise<EpisodeCommitResult> {
+    return this.commits.submit(commit);
+  }
+
+  reserveActivitySlot(): boolean {
+    if (this.state !== "running" || this.activitySlotsInUse >= this.maxActivities) return false;
+    this.activitySlotsInUse++;
+    return true;
+  }
+
+  releaseActivitySlot(): void {
+    this.activitySlotsInUse--;
+  }
+
+  runLocalActivity(
+    runner: InstanceRunner,
+    taskId: number,
+    task: { step: number; attempt: number; name: string; input: unknown },
+  ): void {
+    const full: ActivityTask = {
+      ...task,
+      id: taskId,
+      instanceId: runner.instanceId,
+      executionId: runner.executionId,
+      leaseToken: 1,
+    };
+    this.track(this.runActivity(full, runner));
+  }
+
+  forget(runner: InstanceRunner): void {
+    if (this.runners.get(runner.instanceId) === runner) this.runners.delete(runner.instanceId);
+  }
+
+  // Internals -----------------------------------------------------------------------------
+
+  private register<D extends { name: string; kind: string }>(into: Map<string, D>, def: D, kind: string): void {
+    if (!def || def.kind !== kind)
+      throw new InvalidArgumentError(
+        `createWorker: every entry of ${kind === "activity" ? "activities" : "orchestrations"} must be made with ${kind}().`,
+      );
+    if (into.has(def.name))
+      throw new InvalidArgumentError(`createWorker: two ${kind} definitions are named "${def.name}".`);
+    into.set(def.name, def);
+  }
+
+  private async pollLoop(): Promise<void> {
+    while (this.state === "running") {
+      let found = false;
+      try {
+        found = await this.pollOnce();
+      } catch (error) {
+        this.logger.error("[perdure] polling the store failed; retrying", error);
+      }
+      if (!found && this.state === "running") await this.waitForWork();
+    }
+  }
+
+  /** Starts episodes for ready instances and claims orphaned activity tasks. True if it found work. */
+  private async pollOnce(): Promise<boolean> {
+    const now = this.now();
+    const busy = [...this.runners.values()].filter((r) => r.isBusy || r.backoffUntil > now).map((r) => r.instanceId);
+    const ready = await this.store.findReadyInstances(this.id, now, 100, busy);
+    for (const instance of ready) {
+      let runner = this.runners.get(instance.instanceId);
+      if (!runner || runner.executionId !== instance.executionId) {
+        runner = new InstanceRunner(this, instance.instanceId, instance.name, instance);
+        this.runners.set(instance.instanceId, runner);
+      }
+      runner
+        .processInbox()
+        .catch((error) => this.logger.error(`[perdure] instance ${instance.instanceId} failed an episode`, error));
+    }
+    const free = this.maxActivities - this.activitySlotsInUse;
+    const tasks = free > 0 ? await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free) : [];
+    for (const task of tasks) {
+      this.activitySlotsInUse++;
+      this.track(this.runActivity(task, undefined));
+    }
+    return ready.length > 0 || tasks.length > 0;
+  }
+
+  private async waitForWork(): Promise<void> {
+    const now = this.now();
+    const due = await this.store.nextDueTime(now, this.id).catch(() => undefined);
+    const wait = Math.max(0, Math.min(due === undefined ? Number.POSITIVE_INFINITY : due - now, this.pollIntervalMs));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+  }
+
+  /** Runs one activity task; `origin` is the runner that scheduled it here, if any. */
+  private async runActivity(task: ActivityTask, origin: InstanceRunner | undefined): Promise<void> {
+    try {
+      const definition = this.activities.get(task.name) as ActivityDefinition<unknown, unknown> | undefined;
+      const event = await executeActivity(definition, task, this.abort.signal, () => this.now());
+      const owner = origin ?? this.runners.get(task.instanceId);
+      if (owner && !owner.closed && owner.owned && owner.executionId === task.executionId) {
+        if (await owner.processLocalResult(task.id, event)) return;
+      }
+      await this.deliver(task, event);
+    } catch (error) {
+      this.logger.error(
+        `[perdure] could not record activity "${task.name}" of ${task.instanceId}; it will run again`,
+        error,
+      );
+    } finally {
+      this.activitySlotsInUse--;
+    }
+  }
+
+  private async deliver(task: ActivityTask, event: ActivityOutcomeEvent): Promise<void> {
+    await this.deliveries.submit({
+      taskId: task.id,
+      leaseToken: task.leaseToken,
+      instanceId: task.instanceId,
+      executionId: task.executionId,
+      event,
+    });
+  }
+
+  private track(work: Promise<void>): void {
+    this.runningActivities.add(work);
+    work.finally(() => this.runningActivities.delete(work));
+  }
+
+  /** Renews leases, frees dead local workers' leases, and evicts idle instances from memory. */
+  private async keepHouse(): Promise<void> {
+    if (this.state !== "running") return;
+    try {
+      const now = this.now();
+      await this.store.renewLeases(this.id, this.leaseExpiry(now));
+      if ((await releaseLeasesOfDeadLocalWorkers(this.store, this.id)).length > 0) this.wake?.();
+      const idle = [...this.runners.values()].filter(
+        (r) => !r.isBusy && r.localTasks.size === 0 && now - r.lastActiveAt >= this.evictIdleAfterMs,
+      );
+      if (idle.length > 0) {
+        for (const runner of idle) this.runners.delete(runner.instanceId);
+        await this.store.releaseLeases(
+          this.id,
+          idle.map((r) => r.instanceId),
+        );
+      }
+    } catch (error) {
+      this.logger.error("[perdure] lease housekeeping failed; retrying", error);
+    }
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0)
+    throw new InvalidArgumentError(`${name} must be a positive number, got ${value}.`);
+  return value;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());

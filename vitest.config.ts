@@ -1,0 +1,18 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      "perdure/sqlite": fileURLToPath(new URL("./src/store/sqlite/index.ts", import.meta.url)),
+      perdure: fileURLToPath(new URL("./src/index.ts", import.meta.url)),
+    },
+  },
+  test: {
+    include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Crash tests spawn worker processes; keep files in parallel but not too many at once on 2 cores.
+    maxWorkers: 2,
+  },
+});
