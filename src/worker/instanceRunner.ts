@@ -127,8 +127,14 @@ export class InstanceRunner {
       result = failedEpisode(error, now);
     }
     const commit = this.buildCommit(result, consumed, completedTaskId, now);
-    const outcome = await this.host.commit(commit);
+    let outcome: EpisodeCommitResult;
+    try {
+      outcome = await this.host.commit(commit);
+    } catch (error) {
+      outcome = { ok: false, reason: "error", error };
+    }
     if (!outcome.ok) {
+      // The executor ran ahead of what is durable: it must never be used again.
       for (const task of commit.newTasks) if (task.leaseToCommitter) this.host.releaseActivitySlot();
       if (outcome.reason === "error") {
         this.host.logger.error(

@@ -254,27 +254,38 @@ class PerdureWorker implements Worker, RunnerHost {
       const event = await executeActivity(definition, task, this.abort.signal, () => this.now());
       const owner = origin ?? this.runners.get(task.instanceId);
       if (owner && !owner.closed && owner.owned && owner.executionId === task.executionId) {
-        if (await owner.processLocalResult(task.id, event)) return;
+        // Fast path: the result and the orchestration's next step in one commit.
+        const recorded = await owner.processLocalResult(task.id, event).catch(() => false);
+        if (recorded) return;
       }
       await this.deliver(task, event);
-    } catch (error) {
-      this.logger.error(
-        `[perdure] could not record activity "${task.name}" of ${task.instanceId}; it will run again`,
-        error,
-      );
     } finally {
       this.activitySlotsInUse--;
     }
   }
 
+  /**
+   * Sends a result to the instance's inbox. Retried while the store fails: giving up would
+   * leave the task leased to this live worker, which renews its leases, so nobody would
+   * ever run it again.
+   */
   private async deliver(task: ActivityTask, event: ActivityOutcomeEvent): Promise<void> {
-    await this.deliveries.submit({
-      taskId: task.id,
-      leaseToken: task.leaseToken,
-      instanceId: task.instanceId,
-      executionId: task.executionId,
-      event,
-    });
+    const { id: taskId, leaseToken, instanceId, executionId } = task;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deliveries.submit({ taskId, leaseToken, instanceId, executionId, event });
+        return;
+      } catch (error) {
+        if (this.state === "stopped" || attempt >= 10) {
+          this.logger.error(
+            `[perdure] could not record activity "${task.name}" of ${instanceId}; it will run again`,
+            error,
+          );
+          return;
+        }
+        await delay(Math.min(100 * 2 ** attempt, 5_000));
+      }
+    }
   }
 
   private track(work: Promise<void>): void {
