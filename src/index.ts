@@ -4,10 +4,14 @@ export {
   type Client,
   type ClientOptions,
   createClient,
+  type InstancePageResult,
   type InstanceStatus,
+  type RestartOptions,
   type StartOptions,
+  type TerminateOptions,
   type WaitOptions,
 } from "./client/client.js";
+export type { ListOptions } from "./client/listQuery.js";
 export {
   type ActivityContext,
   type ActivityDefinition,

@@ -1,13 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
-import { InstanceNotActiveError, InstanceNotFoundError, InvalidArgumentError, TimeoutError } from "../errors/errors.js";
+import {
+  InstanceNotActiveError,
+  InstanceNotFoundError,
+  InvalidArgumentError,
+  InvalidInstanceStateError,
+  type PerdureError,
+  TimeoutError,
+} from "../errors/errors.js";
 import type { FailureDetails } from "../errors/failure.js";
 import type { HistoryEvent } from "../history/events.js";
 import { assertSerializable } from "../history/serialization.js";
 import { GroupCommit } from "../store/groupCommit.js";
 import { type InstanceRecord, isTerminal, type NewInstance, type RuntimeStatus, type Store } from "../store/store.js";
 import { type Duration, toMilliseconds } from "../time/duration.js";
+import { toEpochMs } from "../time/epoch.js";
 import { checkInstanceId } from "./instanceId.js";
+import { encodeContinuationToken, type ListOptions, toInstanceQuery } from "./listQuery.js";
 
 export interface ClientOptions {
   store: Store;
@@ -22,6 +31,25 @@ export interface StartOptions {
   instanceId?: string;
   /** If an instance with this id exists and has finished, replace it with a new run. Default false. */
   replaceIfFinished?: boolean;
+  /** Do not run before this time: the instance stays Pending until then. */
+  startAt?: Date;
+}
+
+export interface TerminateOptions {
+  /** Terminate the instance's running sub-orchestrations too (and theirs). Default false. */
+  recursive?: boolean;
+}
+
+export interface RestartOptions {
+  /** Run under a new id (true: a random one; a string: that one). Default: the same id, which must have finished. */
+  newInstanceId?: boolean | string;
+}
+
+/** One page of `client.list`. */
+export interface InstancePageResult {
+  instances: InstanceStatus[];
+  /** Pass as `continuationToken` to get the next page; absent on the last page. */
+  continuationToken?: string;
 }
 
 /** What a client sees of an instance. */
@@ -38,6 +66,8 @@ export interface InstanceStatus<I = unknown, O = unknown> {
   completedAt?: Date;
   /** Why the instance failed, when Failed. */
   failure?: FailureDetails;
+  /** The orchestration that started this one, for a sub-orchestration. */
+  parentInstanceId?: string;
 }
 
 export interface WaitOptions {
@@ -56,7 +86,22 @@ export interface Client {
   /** Resolves with the final status once the instance is Completed, Failed or Terminated. */
   waitForCompletion<I = unknown, O = unknown>(instanceId: string, options?: WaitOptions): Promise<InstanceStatus<I, O>>;
   /** Stops an active instance at once; its activities in flight are abandoned. */
-  terminate(instanceId: string, reason?: string): Promise<void>;
+  terminate(instanceId: string, reason?: string, options?: TerminateOptions): Promise<void>;
+  /** Sends an external event; an active instance keeps it until `ctx.waitForEvent` takes it. */
+  raiseEvent(instanceId: string, eventName: string, data?: unknown): Promise<void>;
+  /** Pauses an instance: it advances no further (events raised meanwhile are kept) until resumed. */
+  suspend(instanceId: string, reason?: string): Promise<void>;
+  resume(instanceId: string, reason?: string): Promise<void>;
+  /** Re-runs a Failed instance from its failed step, keeping every completed step. */
+  rewind(instanceId: string, reason?: string): Promise<void>;
+  /** Starts a new run with the same orchestration and input. Returns the new run's instance id. */
+  restart(instanceId: string, options?: RestartOptions): Promise<string>;
+  /** Deletes a finished instance and its history. */
+  purge(instanceId: string): Promise<void>;
+  /** Deletes finished instances that match; returns how many. */
+  purgeInstances(filter: { createdFrom?: Date; createdTo?: Date; runtimeStatus?: RuntimeStatus[] }): Promise<number>;
+  /** Lists instances, oldest first, a page at a time. */
+  list(options?: ListOptions): Promise<InstancePageResult>;
 }
 
 export function createClient(options: ClientOptions): Client {
@@ -96,6 +141,7 @@ class PerdureClient implements Client {
       input,
       createdAt: this.clock(),
       replaceIfFinished: options.replaceIfFinished === true,
+      ...(options.startAt ? { startAt: toEpochMs(options.startAt, "startAt") } : {}),
     });
     if (refusal) throw refusal;
     return instanceId;
@@ -143,10 +189,91 @@ class PerdureClient implements Client {
     }
   }
 
-  async terminate(instanceId: string, reason = "Terminated by client"): Promise<void> {
-    if (typeof reason !== "string") throw new InvalidArgumentError("terminate: reason must be a string.");
+  async terminate(instanceId: string, reason = "Terminated by client", options: TerminateOptions = {}): Promise<void> {
+    checkReason(reason);
     const previous = await this.store.terminateInstance(checkInstanceId(instanceId), reason, this.clock());
     if (isTerminal(previous)) throw new InstanceNotActiveError(instanceId, previous, "terminate");
+    if (!options.recursive) return;
+    for (const child of await this.store.listChildren(instanceId)) {
+      await this.terminate(child, reason, options).catch((error) => {
+        // A child that finished in the meantime needs no terminating.
+        if ((error as PerdureError).code !== "INSTANCE_NOT_ACTIVE") throw error;
+      });
+    }
+  }
+
+  async raiseEvent(instanceId: string, eventName: string, data?: unknown): Promise<void> {
+    if (typeof eventName !== "string" || eventName.trim() === "") {
+      throw new InvalidArgumentError(`raiseEvent needs a non-empty event name, got ${JSON.stringify(eventName)}.`);
+    }
+    assertSerializable(data, `data of event "${eventName}"`, { instanceId });
+    await this.store.raiseEvent(checkInstanceId(instanceId), eventName, data, this.clock());
+  }
+
+  async suspend(instanceId: string, reason = "Suspended by client"): Promise<void> {
+    checkReason(reason);
+    await this.store.setSuspended(checkInstanceId(instanceId), true, reason, this.clock());
+  }
+
+  async resume(instanceId: string, reason = "Resumed by client"): Promise<void> {
+    checkReason(reason);
+    await this.store.setSuspended(checkInstanceId(instanceId), false, reason, this.clock());
+  }
+
+  async rewind(instanceId: string, reason = "Rewound by client"): Promise<void> {
+    checkReason(reason);
+    const failedChildren = await this.store.rewindInstance(checkInstanceId(instanceId), reason, this.clock());
+    for (const child of failedChildren) await this.rewind(child, reason);
+  }
+
+  async restart(instanceId: string, options: RestartOptions = {}): Promise<string> {
+    const record = await this.mustExist(instanceId);
+    const sameId = options.newInstanceId === undefined || options.newInstanceId === false;
+    if (sameId && !isTerminal(record.runtimeStatus)) {
+      throw new InvalidInstanceStateError(
+        instanceId,
+        record.runtimeStatus,
+        "restart",
+        "a finished instance (or { newInstanceId: true })",
+      );
+    }
+    const newId = checkInstanceId(
+      sameId ? instanceId : typeof options.newInstanceId === "string" ? options.newInstanceId : randomUUID(),
+    );
+    const refusal = await this.starts.submit({
+      instanceId: newId,
+      name: record.name,
+      executionId: randomUUID(),
+      input: record.input,
+      createdAt: this.clock(),
+      replaceIfFinished: sameId,
+    });
+    if (refusal) throw refusal;
+    return newId;
+  }
+
+  async purge(instanceId: string): Promise<void> {
+    await this.store.purgeInstances({ instanceId: checkInstanceId(instanceId) });
+  }
+
+  async purgeInstances(filter: {
+    createdFrom?: Date;
+    createdTo?: Date;
+    runtimeStatus?: RuntimeStatus[];
+  }): Promise<number> {
+    const query = toInstanceQuery({ ...filter, pageSize: 1 });
+    const selector: { createdFrom?: number; createdTo?: number; runtimeStatus?: RuntimeStatus[] } = {};
+    if (query.createdFrom !== undefined) selector.createdFrom = query.createdFrom;
+    if (query.createdTo !== undefined) selector.createdTo = query.createdTo;
+    if (query.runtimeStatus) selector.runtimeStatus = query.runtimeStatus;
+    return this.store.purgeInstances(selector);
+  }
+
+  async list(options: ListOptions = {}): Promise<InstancePageResult> {
+    const page = await this.store.listInstances(toInstanceQuery(options));
+    const result: InstancePageResult = { instances: page.instances.map((r) => toStatus(r)) };
+    if (page.next) result.continuationToken = encodeContinuationToken(page.next);
+    return result;
   }
 
   private async mustExist(instanceId: string): Promise<InstanceRecord> {
@@ -154,6 +281,10 @@ class PerdureClient implements Client {
     if (!record) throw new InstanceNotFoundError(instanceId);
     return record;
   }
+}
+
+function checkReason(reason: unknown): void {
+  if (typeof reason !== "string") throw new InvalidArgumentError("reason must be a string.");
 }
 
 function toStatus<I, O>(record: InstanceRecord): InstanceStatus<I, O> {
@@ -169,5 +300,6 @@ function toStatus<I, O>(record: InstanceRecord): InstanceStatus<I, O> {
   };
   if (record.completedAt !== undefined) status.completedAt = new Date(record.completedAt);
   if (record.failure) status.failure = record.failure;
+  if (record.parentInstanceId !== undefined) status.parentInstanceId = record.parentInstanceId;
   return status;
 }

@@ -9,11 +9,15 @@ export type PerdureErrorCode =
   | "INSTANCE_NOT_FOUND"
   | "INSTANCE_ALREADY_EXISTS"
   | "INSTANCE_NOT_ACTIVE"
+  | "INVALID_INSTANCE_STATE"
   | "UNKNOWN_ORCHESTRATION"
   | "UNKNOWN_ACTIVITY"
   | "NON_DETERMINISM"
   | "NON_DURABLE_AWAIT"
   | "ACTIVITY_FAILED"
+  | "SUB_ORCHESTRATION_FAILED"
+  | "EVENT_TIMEOUT"
+  | "TASK_ALREADY_AWAITED"
   | "ORCHESTRATION_FAILED"
   | "TIMEOUT"
   | "LEASE_LOST"
@@ -111,6 +115,22 @@ export class InstanceNotActiveError extends PerdureError {
   }
 }
 
+/** The operation does not apply to an instance in its current status (resume of a running one, …). */
+export class InvalidInstanceStateError extends PerdureError {
+  override name = "InvalidInstanceStateError";
+  readonly runtimeStatus: string;
+  constructor(instanceId: string, runtimeStatus: string, operation: string, needs: string) {
+    super(
+      "INVALID_INSTANCE_STATE",
+      `Cannot ${operation} instance "${instanceId}": it is ${runtimeStatus}, and ${operation} needs ${needs}.`,
+      {
+        instanceId,
+      },
+    );
+    this.runtimeStatus = runtimeStatus;
+  }
+}
+
 export class UnknownOrchestrationError extends PerdureError {
   override name = "UnknownOrchestrationError";
   readonly orchestrationName: string;
@@ -161,6 +181,27 @@ export class NonDurableAwaitError extends PerdureError {
       "NON_DURABLE_AWAIT",
       `Orchestration "${instanceId}" is waiting on a promise that is not a durable task (such as setTimeout, fetch or file I/O). Orchestrations may only await ctx.callActivity, ctx.sleep and other ctx calls; move I/O into an activity.`,
       { instanceId },
+    );
+  }
+}
+
+/** `ctx.waitForEvent` gave up: the event did not arrive within its timeout. */
+export class EventTimeoutError extends PerdureError {
+  override name = "EventTimeoutError";
+  readonly eventName: string;
+  constructor(eventName: string, timeoutMs: number, options: ErrorLocation = {}) {
+    super("EVENT_TIMEOUT", `Event "${eventName}" did not arrive within ${timeoutMs} ms.`, options);
+    this.eventName = eventName;
+  }
+}
+
+/** User code awaited one durable task twice; a durable result is consumed once. */
+export class TaskAlreadyAwaitedError extends PerdureError {
+  override name = "TaskAlreadyAwaitedError";
+  constructor(description: string) {
+    super(
+      "TASK_ALREADY_AWAITED",
+      `The durable task of ${description} was awaited twice. Await each durable task once and keep its result in a variable (task.result also holds it once it has completed).`,
     );
   }
 }

@@ -63,6 +63,33 @@ export class ActivityFailedError extends PerdureError {
   }
 }
 
+/** A sub-orchestration failed (after its retries); `cause` is its failure, rebuilt. */
+export class SubOrchestrationFailedError extends PerdureError {
+  override name = "SubOrchestrationFailedError";
+  readonly orchestrationName: string;
+  readonly childInstanceId: string;
+  readonly attempts: number;
+  readonly failure: FailureDetails;
+  constructor(
+    orchestrationName: string,
+    childInstanceId: string,
+    failure: FailureDetails,
+    attempts: number,
+    instanceId: string,
+    step: number,
+  ) {
+    super(
+      "SUB_ORCHESTRATION_FAILED",
+      `Sub-orchestration "${orchestrationName}" (instance "${childInstanceId}") failed after ${attempts} attempt(s): ${failure.message}`,
+      { instanceId, step, cause: fromFailureDetails(failure) },
+    );
+    this.orchestrationName = orchestrationName;
+    this.childInstanceId = childInstanceId;
+    this.attempts = attempts;
+    this.failure = failure;
+  }
+}
+
 /** `waitForCompletion` found the instance Failed; `failure` is what the orchestration threw. */
 export class OrchestrationFailedError extends PerdureError {
   override name = "OrchestrationFailedError";

@@ -1,31 +1,82 @@
 import type { FailureDetails } from "../errors/failure.js";
 
+/** The instance that started a sub-orchestration, and the call that waits for it. */
+export interface ParentLink {
+  instanceId: string;
+  executionId: string;
+  step: number;
+  attempt: number;
+}
+
 /**
  * History events: the append-only record of one instance, and the only source of truth.
  * Names follow Durable Functions' history event types. `step` is the sequence number of
- * the durable call an event belongs to (retries of one call share its step).
- * Every event carries `timestamp`, milliseconds since the epoch, when it was recorded.
+ * the durable call an event belongs to (retries of one call share its step, and tell
+ * themselves apart by `attempt`). Every event carries `timestamp`, milliseconds since the
+ * epoch, when it was recorded.
  */
 export type HistoryEvent =
   /** Opens each episode of the orchestration; its timestamp is `ctx.now()` for that episode. */
   | { type: "OrchestratorStarted"; timestamp: number }
-  | { type: "ExecutionStarted"; timestamp: number; name: string; input: unknown; executionId: string }
+  | {
+      type: "ExecutionStarted";
+      timestamp: number;
+      name: string;
+      input: unknown;
+      executionId: string;
+      parent?: ParentLink;
+    }
   | { type: "TaskScheduled"; timestamp: number; step: number; name: string; input: unknown; attempt: number }
   | { type: "TaskCompleted"; timestamp: number; step: number; attempt: number; result: unknown }
   | { type: "TaskFailed"; timestamp: number; step: number; attempt: number; failure: FailureDetails }
   /** `attempt` is set on a retry timer: the attempt it will start. */
   | { type: "TimerCreated"; timestamp: number; step: number; fireAt: number; attempt?: number }
   | { type: "TimerFired"; timestamp: number; step: number; fireAt: number }
+  | {
+      type: "SubOrchestrationInstanceCreated";
+      timestamp: number;
+      step: number;
+      name: string;
+      instanceId: string;
+      input: unknown;
+      attempt: number;
+    }
+  | { type: "SubOrchestrationInstanceCompleted"; timestamp: number; step: number; attempt: number; result: unknown }
+  | {
+      type: "SubOrchestrationInstanceFailed";
+      timestamp: number;
+      step: number;
+      attempt: number;
+      failure: FailureDetails;
+    }
+  | { type: "EventRaised"; timestamp: number; name: string; input: unknown }
+  /** The code took the new branch of `ctx.patched(patchId)`. */
+  | { type: "PatchApplied"; timestamp: number; patchId: string }
+  | { type: "ExecutionSuspended"; timestamp: number; reason: string }
+  | { type: "ExecutionResumed"; timestamp: number; reason: string }
+  | { type: "ExecutionRewound"; timestamp: number; reason: string }
   | { type: "ExecutionCompleted"; timestamp: number; output: unknown }
   | { type: "ExecutionFailed"; timestamp: number; failure: FailureDetails }
-  | { type: "ExecutionTerminated"; timestamp: number; reason: string };
+  | { type: "ExecutionTerminated"; timestamp: number; reason: string }
+  /** The execution ended by continuing as new; only seen in the status, never replayed. */
+  | { type: "ExecutionContinuedAsNew"; timestamp: number; input: unknown };
 
 export type HistoryEventType = HistoryEvent["type"];
 
-/** Events that arrive from outside an episode (results, timers): they wait in the inbox. */
+/** Events that arrive from outside an episode (results, timers, events): they wait in the inbox. */
 export type IncomingEvent = Extract<
   HistoryEvent,
-  { type: "ExecutionStarted" | "TaskCompleted" | "TaskFailed" | "TimerFired" }
+  {
+    type:
+      | "ExecutionStarted"
+      | "TaskCompleted"
+      | "TaskFailed"
+      | "TimerFired"
+      | "SubOrchestrationInstanceCompleted"
+      | "SubOrchestrationInstanceFailed"
+      | "EventRaised"
+      | "ExecutionRewound";
+  }
 >;
 
 /** A one-line description of an event, for determinism errors and logs. */
@@ -33,8 +84,12 @@ export function describeEvent(event: HistoryEvent): string {
   switch (event.type) {
     case "TaskScheduled":
       return `activity "${event.name}" scheduled at step ${event.step}`;
+    case "SubOrchestrationInstanceCreated":
+      return `sub-orchestration "${event.name}" (instance "${event.instanceId}") started at step ${event.step}`;
     case "TimerCreated":
       return event.attempt === undefined ? `a timer at step ${event.step}` : `a retry timer at step ${event.step}`;
+    case "EventRaised":
+      return `event "${event.name}"`;
     default:
       return "step" in event ? `${event.type} at step ${event.step}` : event.type;
   }

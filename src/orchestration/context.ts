@@ -1,6 +1,8 @@
 import type { ActivityDefinition } from "../definitions/activity.js";
+import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import type { RetryPolicy } from "../definitions/retryPolicy.js";
-import type { DurableTask } from "./durableTask.js";
+import type { Duration } from "../time/duration.js";
+import type { DurableTask, TimerTask } from "./durableTask.js";
 import type { Logger } from "./logger.js";
 
 export interface CallActivityOptions {
@@ -8,10 +10,29 @@ export interface CallActivityOptions {
   retry?: RetryPolicy;
 }
 
-/** The arguments after the definition: input may be left out when the activity takes none. */
-export type ActivityCallArgs<I> = undefined extends I
-  ? [input?: I, options?: CallActivityOptions]
-  : [input: I, options?: CallActivityOptions];
+export interface CallSubOrchestrationOptions {
+  /** The child's instance id. Default: `<parent id>:<step>`, the same on every replay. */
+  instanceId?: string;
+  /** Retries start a new run of the child under the same id. */
+  retry?: RetryPolicy;
+}
+
+export interface WaitForEventOptions {
+  /** Give up with an EventTimeoutError after this long (a durable timer). Default: wait forever. */
+  timeout?: Duration;
+}
+
+export interface ContinueAsNewOptions {
+  /** Carry events that arrived but were not yet waited for into the new execution. Default true. */
+  preserveUnprocessedEvents?: boolean;
+}
+
+/** The arguments after the definition: input may be left out when the callee takes none. */
+export type CallArgs<I, O> = undefined extends I ? [input?: I, options?: O] : [input: I, options?: O];
+export type ActivityCallArgs<I> = CallArgs<I, CallActivityOptions>;
+
+/** The values of a tuple of durable tasks. */
+export type TaskValues<T extends readonly PromiseLike<unknown>[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
 
 /**
  * What an orchestration may use. Every method is deterministic: replaying the code against
@@ -22,6 +43,8 @@ export interface OrchestrationContext {
   readonly instanceId: string;
   /** The orchestration's registered name. */
   readonly name: string;
+  /** The parent's instance id, when this instance runs as a sub-orchestration. */
+  readonly parentInstanceId: string | undefined;
   /** True while the code re-runs against recorded history (after a restart or a move). */
   readonly isReplaying: boolean;
   /** A logger that stays silent during replay, so each line is written once. */
@@ -34,6 +57,37 @@ export interface OrchestrationContext {
   random(): number;
   /** Schedules an activity and resolves with its result, or rejects with `ActivityFailedError`. */
   callActivity<I, O>(activity: ActivityDefinition<I, O>, ...args: ActivityCallArgs<I>): DurableTask<O>;
+  /** Runs another orchestration as a child and resolves with its output (or `SubOrchestrationFailedError`). */
+  callSubOrchestration<I, O>(
+    orchestration: OrchestrationDefinition<I, O>,
+    ...args: CallArgs<I, CallSubOrchestrationOptions>
+  ): DurableTask<O>;
+  /** A durable timer that fires after `duration` ("90s", "2h", "3d" or milliseconds). */
+  sleep(duration: Duration): TimerTask;
+  /** A durable timer that fires at `fireAt` (at once if that time has passed). */
+  sleepUntil(fireAt: Date | number): TimerTask;
+  /**
+   * Waits for an external event raised with `client.raiseEvent`. Events that arrived earlier
+   * are kept and delivered in order; with `timeout`, rejects with `EventTimeoutError`.
+   */
+  waitForEvent<T = unknown>(name: string, options?: WaitForEventOptions): DurableTask<T>;
+  /** Like Promise.all, for durable tasks. */
+  all<T extends readonly PromiseLike<unknown>[]>(tasks: readonly [...T]): Promise<TaskValues<T>>;
+  /** Like Promise.race (the first task to finish wins, as history recorded it); losing timers are cancelled. */
+  race<T>(tasks: readonly PromiseLike<T>[]): Promise<T>;
+  /** Like Promise.any (the first task to succeed wins); losing timers are cancelled. */
+  any<T>(tasks: readonly PromiseLike<T>[]): Promise<T>;
   /** Publishes a small JSON value in the instance's status (progress, a stage name, …). */
   setCustomStatus(status: unknown): void;
+  /**
+   * Versioning: true when this code path is new for this instance (it was started, or
+   * reached this point, under code that has the patch), false when the instance's history
+   * was made by older code. Branch on it to change a running orchestration safely.
+   */
+  patched(patchId: string): boolean;
+  /**
+   * Ends this execution and starts the instance again with `input` and a fresh history.
+   * Return right after calling it; the rest of this execution is abandoned.
+   */
+  continueAsNew(input: unknown, options?: ContinueAsNewOptions): void;
 }

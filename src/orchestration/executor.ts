@@ -1,51 +1,61 @@
-import type { ActivityDefinition } from "../definitions/activity.js";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
-import { nextRetryDelay, type ResolvedRetryPolicy, resolveRetryPolicy } from "../definitions/retryPolicy.js";
-import { InvalidArgumentError, NonDeterminismError, NonDurableAwaitError } from "../errors/errors.js";
-import { ActivityFailedError, type FailureDetails, fromFailureDetails, toFailureDetails } from "../errors/failure.js";
-import { describeEvent, type HistoryEvent, type IncomingEvent } from "../history/events.js";
+import { nextRetryDelay } from "../definitions/retryPolicy.js";
+import { NonDeterminismError, NonDurableAwaitError } from "../errors/errors.js";
+import {
+  ActivityFailedError,
+  type FailureDetails,
+  fromFailureDetails,
+  SubOrchestrationFailedError,
+  toFailureDetails,
+} from "../errors/failure.js";
+import { describeEvent, type HistoryEvent, type IncomingEvent, type ParentLink } from "../history/events.js";
 import { assertSerializable } from "../history/serialization.js";
-import type { CallActivityOptions, OrchestrationContext } from "./context.js";
+import {
+  type Action,
+  type ActionOf,
+  actionMatches,
+  actionToEvent,
+  type Call,
+  describeAction,
+  type RetryableCall,
+} from "./calls.js";
+import type { OrchestrationContext } from "./context.js";
+import { ContextApi } from "./contextApi.js";
 import { DeterministicSource } from "./deterministic.js";
-import { DurableTask } from "./durableTask.js";
-import { type Logger, replaySafeLogger } from "./logger.js";
-
-/** A durable call the code made and that history has not recorded yet. */
-type Action =
-  | { kind: "scheduleActivity"; step: number; name: string; input: unknown; attempt: number }
-  | { kind: "createTimer"; step: number; fireAt: number; attempt?: number };
-
-/** What the executor knows of one durable call, by its step. */
-interface ActivityCall {
-  kind: "activity";
-  name: string;
-  input: unknown;
-  policy: ResolvedRetryPolicy;
-  firstScheduledAt: number;
-  attempt: number;
-  waitingForRetry: boolean;
-  task: DurableTask<unknown>;
-}
+import { type DurableTask, TimerTask } from "./durableTask.js";
+import type { Logger } from "./logger.js";
 
 /** Failure codes that no retry can cure. */
-const NOT_RETRYABLE = new Set(["UNKNOWN_ACTIVITY", "NOT_SERIALIZABLE"]);
+const NOT_RETRYABLE = new Set(["UNKNOWN_ACTIVITY", "UNKNOWN_ORCHESTRATION", "NOT_SERIALIZABLE"]);
 
 export type EpisodeOutcome =
   | { status: "Running" }
   | { status: "Completed"; output: unknown }
-  | { status: "Failed"; failure: FailureDetails };
+  | { status: "Failed"; failure: FailureDetails }
+  | {
+      status: "ContinuedAsNew";
+      input: unknown;
+      carryOverEvents: Extract<IncomingEvent, { type: "EventRaised" }>[];
+      preserveUnprocessedEvents: boolean;
+    };
 
 /** Everything one episode produced, to be committed in one transaction. */
 export interface EpisodeResult {
   /** Events to append: the episode marker, the accepted incoming events, new calls, the end. */
   newEvents: HistoryEvent[];
-  /** Activities to run (one per TaskScheduled in newEvents). */
-  activities: Extract<Action, { kind: "scheduleActivity" }>[];
-  /** Durable timers to create (one per TimerCreated in newEvents). */
-  timers: Extract<Action, { kind: "createTimer" }>[];
+  activities: ActionOf<"scheduleActivity">[];
+  timers: ActionOf<"createTimer">[];
+  subOrchestrations: ActionOf<"createSubOrchestration">[];
+  /** Steps of recorded timers that were cancelled: their TimerFired must never be delivered. */
+  cancelledTimers: number[];
   outcome: EpisodeOutcome;
   customStatus: unknown;
   customStatusChanged: boolean;
+}
+
+export interface ExecutorOptions {
+  /** Tells whether a sub-orchestration name can run here; unknown names fail at the call. */
+  isKnownOrchestration?: (name: string) => boolean;
 }
 
 const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -54,60 +64,60 @@ const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmedia
  * Runs one orchestration instance: rebuilds its state by replaying history, then advances
  * it episode by episode as results arrive. Kept in memory by the worker while it owns the
  * instance, so that a live instance is never replayed.
+ *
+ * The code's durable calls become actions; a replayed history event confirms the action at
+ * its step (or raises NonDeterminismError); actions still unconfirmed when history runs out
+ * are new, and are recorded by the next commit.
  */
 export class OrchestrationExecutor {
-  private readonly calls = new Map<number, ActivityCall>();
-  private readonly pending = new Map<number, Action>();
-  private nextStep = 1;
-  private replaying = true;
-  private currentTime = 0;
+  /** Calls by step; a call is forgotten once it settles. */
+  readonly calls = new Map<number, Call>();
+  /** Unconfirmed actions by step, in the order the code made them. */
+  readonly pending = new Map<number, Action>();
+  /** Events raised to the instance that no waiter has taken yet, oldest first. */
+  readonly bufferedEvents: { name: string; input: unknown }[] = [];
+  readonly eventWaiters: { name: string; task: DurableTask<unknown>; timeout?: TimerTask }[] = [];
+  /** Patch ids recorded in history (so replay takes the branch the original run took). */
+  readonly recordedPatches = new Set<string>();
+  /** What `ctx.patched(id)` answered in this execution: the first answer sticks. */
+  readonly patchDecisions = new Map<string, boolean>();
+  readonly newPatches: string[] = [];
+  cancelledTimers: number[] = [];
+  nextStep = 1;
+  replaying = true;
+  currentTime = 0;
+  customStatus: unknown = undefined;
+  customStatusChanged = false;
+  continued: { input: unknown; preserveUnprocessedEvents: boolean } | undefined;
+  parent: ParentLink | undefined;
+  deterministic: DeterministicSource;
+  private readonly openTasks = new Set<DurableTask<unknown>>();
   private started = false;
   private settled: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-  private customStatus: unknown = undefined;
-  private customStatusChanged = false;
-  private random: DeterministicSource | undefined;
   private readonly context: OrchestrationContext;
 
   constructor(
     private readonly definition: OrchestrationDefinition<unknown, unknown>,
     readonly instanceId: string,
     logger: Logger,
+    readonly options: ExecutorOptions = {},
   ) {
-    const self = this;
-    this.context = {
-      instanceId,
-      name: definition.name,
-      get isReplaying() {
-        return self.replaying;
-      },
-      log: replaySafeLogger(logger, () => this.replaying, `[${definition.name} ${instanceId}]`),
-      now: () => new Date(this.currentTime),
-      newGuid: () => this.deterministic().newGuid(),
-      random: () => this.deterministic().random(),
-      callActivity: <I, O>(activity: ActivityDefinition<I, O>, input?: I, options?: CallActivityOptions) =>
-        this.callActivity(
-          activity as unknown as ActivityDefinition<unknown, unknown>,
-          input,
-          options,
-        ) as DurableTask<O>,
-      setCustomStatus: (status: unknown) => {
-        assertSerializable(status, "customStatus", { instanceId });
-        this.customStatus = status;
-        this.customStatusChanged = true;
-      },
-    };
+    this.deterministic = new DeterministicSource(instanceId);
+    this.context = new ContextApi(this, definition.name, logger);
   }
 
-  /** True once the orchestration function has returned or thrown. */
+  /** True once the orchestration function has returned or thrown, or continued as new. */
   get isFinished(): boolean {
-    return this.settled !== undefined;
+    return this.settled !== undefined || this.continued !== undefined;
   }
 
   /** Rebuilds the in-memory state from recorded history. Throws NonDeterminismError on divergence. */
   async replay(history: readonly HistoryEvent[]): Promise<void> {
     this.replaying = true;
+    for (const event of history) if (event.type === "PatchApplied") this.recordedPatches.add(event.patchId);
     for (const event of history) await this.apply(event);
     this.customStatusChanged = false;
+    this.cancelledTimers = [];
   }
 
   /**
@@ -117,49 +127,100 @@ export class OrchestrationExecutor {
   async runEpisode(incoming: readonly IncomingEvent[], now: number): Promise<EpisodeResult> {
     this.replaying = false;
     this.customStatusChanged = false;
+    this.cancelledTimers = [];
     const marker: HistoryEvent = { type: "OrchestratorStarted", timestamp: now };
     await this.apply(marker);
-    const newEvents: HistoryEvent[] = [marker];
+    const accepted: HistoryEvent[] = [];
     for (const event of incoming) {
-      if (this.settled) break;
-      if (await this.apply(event)) newEvents.push(event);
+      if (this.isFinished) break;
+      if (await this.apply(event)) accepted.push(event);
     }
     const actions = [...this.pending.values()];
     this.pending.clear();
     const result: EpisodeResult = {
-      newEvents,
+      newEvents: [],
       activities: [],
       timers: [],
+      subOrchestrations: [],
+      cancelledTimers: this.cancelledTimers,
       outcome: this.outcome(),
       customStatus: this.customStatus,
       customStatusChanged: this.customStatusChanged,
     };
+    const patches = this.newPatches
+      .splice(0)
+      .map((patchId): HistoryEvent => ({ type: "PatchApplied", timestamp: now, patchId }));
+    const recorded: HistoryEvent[] = [...accepted, ...patches];
     if (result.outcome.status === "Running") {
       for (const action of actions) {
-        if (action.kind === "scheduleActivity") {
-          result.activities.push(action);
-          newEvents.push({ type: "TaskScheduled", timestamp: now, ...withoutKind(action) });
-        } else {
-          result.timers.push(action);
-          newEvents.push({ type: "TimerCreated", timestamp: now, ...withoutKind(action) });
-        }
+        recorded.push(actionToEvent(action, now));
+        if (action.kind === "scheduleActivity") result.activities.push(action);
+        else if (action.kind === "createTimer") result.timers.push(action);
+        else result.subOrchestrations.push(action);
       }
       if (!this.isWaitingOnDurableWork()) {
         this.settled = { ok: false, error: new NonDurableAwaitError(this.instanceId) };
         result.outcome = this.outcome();
       }
     }
-    if (result.outcome.status === "Completed") {
-      newEvents.push({ type: "ExecutionCompleted", timestamp: now, output: result.outcome.output });
-    } else if (result.outcome.status === "Failed") {
-      newEvents.push({ type: "ExecutionFailed", timestamp: now, failure: result.outcome.failure });
-    }
+    const end = endEvent(result.outcome, now);
+    if (end) recorded.push(end);
+    // An episode that changed nothing records nothing, not even its marker.
+    if (recorded.length > 0 || result.customStatusChanged) result.newEvents = [marker, ...recorded];
     return result;
   }
 
+  // Used by ContextApi ------------------------------------------------------------------
+
+  /** Creates the task of a durable call; the executor tracks it until it settles. */
+  newTask<T>(task: DurableTask<T>): DurableTask<T> {
+    const open = task as DurableTask<unknown>;
+    this.openTasks.add(open);
+    task.onSettled = () => this.openTasks.delete(open);
+    return task;
+  }
+
+  /** Registers a timer at a new step. */
+  addTimer(fireAt: number, description: string, onFire?: () => void): TimerTask {
+    const step = this.nextStep++;
+    const task = this.newTask(new TimerTask(description)) as TimerTask;
+    const call: Call = { kind: "timer", task, fireAt };
+    if (onFire) call.onFire = onFire;
+    this.calls.set(step, call);
+    this.pending.set(step, { kind: "createTimer", step, fireAt });
+    task.cancelHook = () => {
+      this.calls.delete(step);
+      this.openTasks.delete(task as DurableTask<unknown>);
+      // Not yet recorded: simply never record it. Recorded: its TimerFired must be dropped.
+      if (!this.pending.delete(step)) this.cancelledTimers.push(step);
+    };
+    return task;
+  }
+
+  /** Delivers an event to its oldest waiter, or keeps it for a later waitForEvent. */
+  private deliverEvent(name: string, input: unknown): void {
+    const index = this.eventWaiters.findIndex((w) => w.name === name);
+    if (index < 0) {
+      this.bufferedEvents.push({ name, input });
+      return;
+    }
+    const [waiter] = this.eventWaiters.splice(index, 1);
+    waiter?.timeout?.cancel();
+    waiter?.task.resolve(input);
+  }
+
+  // Replay and episodes -------------------------------------------------------------------
+
   private outcome(): EpisodeOutcome {
+    if (this.settled && !this.settled.ok) return { status: "Failed", failure: toFailureDetails(this.settled.error) };
+    if (this.continued) {
+      const carryOverEvents = this.continued.preserveUnprocessedEvents
+        ? this.bufferedEvents.map((e) => ({ type: "EventRaised" as const, timestamp: this.currentTime, ...e }))
+        : [];
+      const { input, preserveUnprocessedEvents } = this.continued;
+      return { status: "ContinuedAsNew", input, carryOverEvents, preserveUnprocessedEvents };
+    }
     if (!this.settled) return { status: "Running" };
-    if (!this.settled.ok) return { status: "Failed", failure: toFailureDetails(this.settled.error) };
     try {
       assertSerializable(this.settled.value, "output", { instanceId: this.instanceId });
     } catch (error) {
@@ -169,13 +230,8 @@ export class OrchestrationExecutor {
   }
 
   private isWaitingOnDurableWork(): boolean {
-    for (const call of this.calls.values()) if (call.task.isPending && call.task.awaited) return true;
+    for (const task of this.openTasks) if (task.awaited) return true;
     return false;
-  }
-
-  private deterministic(): DeterministicSource {
-    this.random ??= new DeterministicSource(this.instanceId);
-    return this.random;
   }
 
   /** Applies one event; returns false when it is an incoming event that no longer applies. */
@@ -187,45 +243,40 @@ export class OrchestrationExecutor {
       case "ExecutionStarted":
         if (this.started) return false;
         this.started = true;
-        this.random = new DeterministicSource(`${this.instanceId}:${event.executionId}`);
+        this.parent = event.parent;
+        this.deterministic = new DeterministicSource(`${this.instanceId}:${event.executionId}`);
         this.startFunction(event.input);
         await drainMicrotasks();
         return true;
       case "TaskScheduled":
       case "TimerCreated":
+      case "SubOrchestrationInstanceCreated":
         this.confirm(event);
         return true;
-      case "TaskCompleted": {
+      case "TaskCompleted":
+      case "SubOrchestrationInstanceCompleted": {
         const call = this.awaitingResult(event);
         if (!call) return false;
         call.task.resolve(event.result);
         await drainMicrotasks();
         return true;
       }
-      case "TaskFailed": {
+      case "TaskFailed":
+      case "SubOrchestrationInstanceFailed": {
         const call = this.awaitingResult(event);
         if (!call) return false;
         this.handleFailure(event.step, call, event.failure);
         await drainMicrotasks();
         return true;
       }
-      case "TimerFired": {
-        const call = this.calls.get(event.step);
-        if (!call?.waitingForRetry) return this.unexpected(event);
-        call.waitingForRetry = false;
-        call.attempt += 1;
-        this.pending.set(event.step, {
-          kind: "scheduleActivity",
-          step: event.step,
-          name: call.name,
-          input: call.input,
-          attempt: call.attempt,
-        });
+      case "TimerFired":
+        return this.fireTimer(event);
+      case "EventRaised":
+        this.deliverEvent(event.name, event.input);
+        await drainMicrotasks();
         return true;
-      }
-      case "ExecutionCompleted":
-      case "ExecutionFailed":
-      case "ExecutionTerminated":
+      default:
+        // Markers (patches, suspension, rewind, the end): nothing to do on replay.
         return true;
     }
   }
@@ -247,68 +298,67 @@ export class OrchestrationExecutor {
     );
   }
 
-  private callActivity(activity: ActivityDefinition<unknown, unknown>, input: unknown, options?: CallActivityOptions) {
-    if (activity?.kind !== "activity") {
-      throw new InvalidArgumentError("ctx.callActivity needs an activity definition created with activity().", {
-        instanceId: this.instanceId,
-      });
+  private async fireTimer(event: Extract<HistoryEvent, { type: "TimerFired" }>): Promise<boolean> {
+    const call = this.calls.get(event.step);
+    if (call && call.kind !== "timer" && call.waitingForRetry) {
+      call.waitingForRetry = false;
+      call.attempt += 1;
+      this.pending.set(event.step, retryAction(event.step, call));
+      return true;
     }
-    const step = this.nextStep++;
-    assertSerializable(input, `input of activity "${activity.name}"`, { instanceId: this.instanceId, step });
-    const policy = resolveRetryPolicy(options?.retry ?? activity.options.retry);
-    const task = new DurableTask<unknown>();
-    this.calls.set(step, {
-      kind: "activity",
-      name: activity.name,
-      input,
-      policy,
-      firstScheduledAt: this.currentTime,
-      attempt: 1,
-      waitingForRetry: false,
-      task,
-    });
-    this.pending.set(step, { kind: "scheduleActivity", step, name: activity.name, input, attempt: 1 });
-    return task;
+    if (call?.kind !== "timer" || !call.task.isPending || this.pending.has(event.step)) return this.unexpected(event);
+    this.calls.delete(event.step);
+    if (call.onFire) call.onFire();
+    call.task.resolve(undefined);
+    await drainMicrotasks();
+    return true;
   }
 
-  private handleFailure(step: number, call: ActivityCall, failure: FailureDetails): void {
-    const error = fromFailureDetails(failure);
-    const delay =
-      failure.code !== undefined && NOT_RETRYABLE.has(failure.code)
-        ? undefined
-        : nextRetryDelay(call.policy, call.attempt, this.currentTime - call.firstScheduledAt, error);
+  private handleFailure(step: number, call: Extract<Call, RetryableCall>, failure: FailureDetails): void {
+    const retryable = failure.code === undefined || !NOT_RETRYABLE.has(failure.code);
+    const delay = retryable
+      ? nextRetryDelay(call.policy, call.attempt, this.currentTime - call.firstScheduledAt, fromFailureDetails(failure))
+      : undefined;
     if (delay === undefined) {
-      call.task.reject(new ActivityFailedError(call.name, failure, call.attempt, this.instanceId, step));
+      this.calls.delete(step);
+      call.task.reject(
+        call.kind === "activity"
+          ? new ActivityFailedError(call.name, failure, call.attempt, this.instanceId, step)
+          : new SubOrchestrationFailedError(call.name, call.instanceId, failure, call.attempt, this.instanceId, step),
+      );
       return;
     }
     call.waitingForRetry = true;
     this.pending.set(step, { kind: "createTimer", step, fireAt: this.currentTime + delay, attempt: call.attempt + 1 });
   }
 
-  /** The call an activity result belongs to, if it is still waiting for exactly that attempt. */
-  private awaitingResult(event: Extract<HistoryEvent, { step: number; attempt: number }>): ActivityCall | undefined {
+  /** The call a result belongs to, if it is still waiting for exactly that attempt. */
+  private awaitingResult(
+    event: Extract<HistoryEvent, { step: number; attempt: number }>,
+  ): Extract<Call, RetryableCall> | undefined {
     const call = this.calls.get(event.step);
+    const kind = event.type.startsWith("Task") ? "activity" : "subOrchestration";
     if (
-      call?.task.isPending &&
+      call?.kind === kind &&
+      call.task.isPending &&
       !call.waitingForRetry &&
       call.attempt === event.attempt &&
       !this.pending.has(event.step)
     ) {
+      if (event.type === "TaskCompleted" || event.type === "SubOrchestrationInstanceCompleted")
+        this.calls.delete(event.step);
       return call;
     }
-    if (this.replaying) this.unexpected(event);
+    this.unexpected(event);
     return undefined;
   }
 
-  /** Matches a recorded TaskScheduled/TimerCreated with the call the code made at that step. */
-  private confirm(event: Extract<HistoryEvent, { type: "TaskScheduled" | "TimerCreated" }>): void {
+  /** Matches a recorded scheduling event with the action the code took at that step. */
+  private confirm(
+    event: Extract<HistoryEvent, { type: "TaskScheduled" | "TimerCreated" | "SubOrchestrationInstanceCreated" }>,
+  ): void {
     const action = this.pending.get(event.step);
-    const matches =
-      action !== undefined &&
-      (event.type === "TaskScheduled"
-        ? action.kind === "scheduleActivity" && action.name === event.name && action.attempt === event.attempt
-        : action.kind === "createTimer" && action.attempt === event.attempt);
-    if (!matches) {
+    if (!actionMatches(action, event)) {
       throw new NonDeterminismError(
         this.instanceId,
         event.step,
@@ -317,12 +367,12 @@ export class OrchestrationExecutor {
       );
     }
     this.pending.delete(event.step);
-    if (event.type === "TimerCreated" && action.kind === "createTimer") {
-      // The recorded due time wins: the code's clock during replay is the recorded one anyway.
-      action.fireAt = event.fireAt;
-    }
+    const call = this.calls.get(event.step);
+    // The recorded due time wins (the code computed it from the recorded clock anyway).
+    if (event.type === "TimerCreated" && call?.kind === "timer") call.fireAt = event.fireAt;
   }
 
+  /** During replay, an event the code cannot account for is divergence; live, it is a stale duplicate. */
   private unexpected(event: HistoryEvent): false {
     if (!this.replaying) return false;
     const step = "step" in event ? event.step : 0;
@@ -335,14 +385,28 @@ export class OrchestrationExecutor {
   }
 }
 
-function withoutKind<T extends { kind: string }>(action: T): Omit<T, "kind"> {
-  const { kind: _kind, ...rest } = action;
-  return rest;
+function retryAction(step: number, call: Extract<Call, RetryableCall>): Action {
+  return call.kind === "activity"
+    ? { kind: "scheduleActivity", step, name: call.name, input: call.input, attempt: call.attempt }
+    : {
+        kind: "createSubOrchestration",
+        step,
+        name: call.name,
+        instanceId: call.instanceId,
+        input: call.input,
+        attempt: call.attempt,
+      };
 }
 
-function describeAction(action: Action | undefined, step: number): string {
-  if (!action) return `made no durable call at step ${step}`;
-  return action.kind === "scheduleActivity"
-    ? `called activity "${action.name}" at step ${step}`
-    : `created a timer at step ${step}`;
+function endEvent(outcome: EpisodeOutcome, timestamp: number): HistoryEvent | undefined {
+  switch (outcome.status) {
+    case "Completed":
+      return { type: "ExecutionCompleted", timestamp, output: outcome.output };
+    case "Failed":
+      return { type: "ExecutionFailed", timestamp, failure: outcome.failure };
+    case "ContinuedAsNew":
+      return { type: "ExecutionContinuedAsNew", timestamp, input: outcome.input };
+    default:
+      return undefined;
+  }
 }

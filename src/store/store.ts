@@ -1,5 +1,5 @@
 import type { FailureDetails } from "../errors/failure.js";
-import type { HistoryEvent, IncomingEvent } from "../history/events.js";
+import type { HistoryEvent, IncomingEvent, ParentLink } from "../history/events.js";
 
 /**
  * Runtime statuses, as Durable Functions names them.
@@ -39,6 +39,8 @@ export interface InstanceRecord {
   createdAt: number;
   lastUpdatedAt: number;
   completedAt?: number;
+  /** The orchestration that started this one as a sub-orchestration. */
+  parentInstanceId?: string;
 }
 
 export interface NewInstance {
@@ -49,6 +51,10 @@ export interface NewInstance {
   createdAt: number;
   /** Replace an existing instance of the same id, if (and only if) it has finished. */
   replaceIfFinished: boolean;
+  /** Set for a sub-orchestration: where its outcome is sent. */
+  parent?: ParentLink;
+  /** Do not start before this time (scheduled start). Default: at once. */
+  startAt?: number;
 }
 
 /**
@@ -113,6 +119,20 @@ export interface EpisodeCommit {
   newTasks: NewActivityTask[];
   /** Durable timers, delivered back to the instance as TimerFired at `fireAt`. */
   newTimers: { step: number; fireAt: number }[];
+  /** Steps of timers cancelled by this episode: their TimerFired messages are removed. */
+  cancelledTimers: number[];
+  /** Sub-orchestrations to create; a refused one is reported to this instance as failed. */
+  newInstances: NewInstance[];
+  /** Set with status ContinuedAsNew: the instance restarts with a fresh history. */
+  continueAsNew?: {
+    executionId: string;
+    input: unknown;
+    /** Events the old execution had received but not used, delivered again. */
+    carryOverEvents: IncomingEvent[];
+    /** Keep events still waiting in the inbox (else they are dropped). */
+    preserveUnprocessedEvents: boolean;
+    parent?: ParentLink;
+  };
   status: RuntimeStatus;
   output?: unknown;
   failure?: FailureDetails;
@@ -138,6 +158,31 @@ export interface ActivityResultDelivery {
   event: Extract<IncomingEvent, { type: "TaskCompleted" | "TaskFailed" }>;
 }
 
+/** Which finished instances to purge: one id, or every finished instance that matches. */
+export type PurgeSelector =
+  | { instanceId: string }
+  | { createdFrom?: number; createdTo?: number; runtimeStatus?: RuntimeStatus[] };
+
+export interface InstanceQuery {
+  runtimeStatus?: RuntimeStatus[];
+  name?: string;
+  /** Created at or after (ms). */
+  createdFrom?: number;
+  /** Created before (ms). */
+  createdTo?: number;
+  instanceIdPrefix?: string;
+  /** Page size (1–1000). */
+  limit: number;
+  /** Keyset cursor: the (createdAt, instanceId) of the last row of the previous page. */
+  after?: { createdAt: number; instanceId: string };
+}
+
+export interface InstancePage {
+  instances: InstanceRecord[];
+  /** Set when more rows may follow: pass it as `after` for the next page. */
+  next?: { createdAt: number; instanceId: string };
+}
+
 /** What a store tells listeners in the same process, so that nobody has to poll for it. */
 export type StoreNotification =
   | { kind: "work" }
@@ -158,6 +203,18 @@ export interface Store {
   getHistory(instanceId: string): Promise<HistoryEvent[]>;
   /** Stops an active instance at once, fencing out its current owner. Returns the status it had. */
   terminateInstance(instanceId: string, reason: string, now: number): Promise<RuntimeStatus>;
+  /** Active sub-orchestrations started by an instance (for recursive terminate). */
+  listChildren(instanceId: string): Promise<string[]>;
+  /** Queues an external event for an active instance. Returns the status it had. */
+  raiseEvent(instanceId: string, eventName: string, input: unknown, now: number): Promise<RuntimeStatus>;
+  /** Suspends a Running/Pending instance, or resumes a Suspended one. Returns the status it had. */
+  setSuspended(instanceId: string, suspended: boolean, reason: string, now: number): Promise<RuntimeStatus>;
+  /** Rewinds a Failed instance to before its failure. Returns the failed sub-orchestrations to rewind too. */
+  rewindInstance(instanceId: string, reason: string, now: number): Promise<string[]>;
+  /** Deletes finished instances, by id or by filter. Returns how many were deleted. */
+  purgeInstances(selector: PurgeSelector): Promise<number>;
+  /** Instances matching the query, ordered by creation time then id, a page at a time. */
+  listInstances(query: InstanceQuery): Promise<InstancePage>;
 
   /** Up to `limit` instances with due messages and no live lease (or the worker's own), not in `busy`. */
   findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): Promise<ReadyInstance[]>;

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import { PerdureError, UnknownOrchestrationError } from "../errors/errors.js";
 import { toFailureDetails } from "../errors/failure.js";
@@ -25,6 +26,8 @@ export interface RunnerHost {
     taskId: number,
     task: { step: number; attempt: number; name: string; input: unknown },
   ): void;
+  /** Asks the poll loop to look for work again soon. */
+  wakeUp(): void;
   /** The runner can no longer advance its instance (lost lease, finished, failed to commit). */
   forget(runner: InstanceRunner): void;
 }
@@ -48,6 +51,8 @@ export class InstanceRunner {
   lastActiveAt: number;
   /** Do not poll this instance again before this time (after a failed episode). */
   backoffUntil = 0;
+  /** Set when a poll left this instance out because it was busy. */
+  missedPoll = false;
   private executor: OrchestrationExecutor | undefined;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
@@ -99,6 +104,11 @@ export class InstanceRunner {
     const run = this.queue.then(work).finally(() => {
       this.queued--;
       this.lastActiveAt = this.host.now();
+      // A poll skipped this instance while it was busy: messages may be waiting for it now.
+      if (this.queued === 0 && this.missedPoll) {
+        this.missedPoll = false;
+        this.host.wakeUp();
+      }
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -170,6 +180,7 @@ export class InstanceRunner {
       definition as OrchestrationDefinition<unknown, unknown>,
       this.instanceId,
       this.host.logger,
+      { isKnownOrchestration: (name) => this.host.findOrchestration(name) !== undefined },
     );
     const history = await this.host.store.getHistory(this.instanceId);
     this.historyLength = history.length;
@@ -202,6 +213,17 @@ export class InstanceRunner {
         leaseToCommitter: this.host.reserveActivitySlot(),
       })),
       newTimers: result.timers.map((t) => ({ step: t.step, fireAt: t.fireAt })),
+      cancelledTimers: result.cancelledTimers,
+      newInstances: result.subOrchestrations.map((sub) => ({
+        instanceId: sub.instanceId,
+        name: sub.name,
+        executionId: randomUUID(),
+        input: sub.input,
+        createdAt: now,
+        // A retry starts a new run of the failed child under the same id.
+        replaceIfFinished: sub.attempt > 1,
+        parent: { instanceId: this.instanceId, executionId: this.executionId, step: sub.step, attempt: sub.attempt },
+      })),
       status: outcome.status,
       releaseLease: false,
       now,
@@ -210,6 +232,16 @@ export class InstanceRunner {
     if (completedTaskId !== undefined) commit.completedTaskId = completedTaskId;
     if (outcome.status === "Completed") commit.output = outcome.output;
     if (outcome.status === "Failed") commit.failure = outcome.failure;
+    if (outcome.status === "ContinuedAsNew") {
+      commit.continueAsNew = {
+        executionId: randomUUID(),
+        input: outcome.input,
+        carryOverEvents: outcome.carryOverEvents,
+        preserveUnprocessedEvents: outcome.preserveUnprocessedEvents,
+      };
+      const parent = this.executor?.parent;
+      if (parent) commit.continueAsNew.parent = parent;
+    }
     if (result.customStatusChanged) commit.customStatus = { value: result.customStatus };
     return commit;
   }
@@ -233,6 +265,8 @@ function failedEpisode(error: unknown, now: number): EpisodeResult {
     newEvents,
     activities: [],
     timers: [],
+    subOrchestrations: [],
+    cancelledTimers: [],
     outcome: { status: "Failed", failure },
     customStatus: undefined,
     customStatusChanged: false,

@@ -81,7 +81,11 @@ class PerdureWorker implements Worker, RunnerHost {
   private readonly shutdownTimeoutMs: number;
   private readonly clock: () => number;
   private activitySlotsInUse = 0;
+  /** Activity tasks may wait in the store for a free slot: freeing one must wake the poll loop. */
+  private slotsStarved = false;
   private wake: (() => void) | undefined;
+  /** Set by `wakeUp`, cleared before each poll: a wake-up that arrives mid-poll is not lost. */
+  private wakeRequested = false;
   private loop: Promise<void> | undefined;
   private housekeeping: NodeJS.Timeout | undefined;
   private cleanups: (() => void)[] = [];
@@ -107,7 +111,7 @@ class PerdureWorker implements Worker, RunnerHost {
     if (this.state !== "idle") throw new WorkerStateError(`The worker is ${this.state}; a worker starts once.`);
     this.state = "running";
     await releaseLeasesOfDeadLocalWorkers(this.store, this.id);
-    this.cleanups.push(this.store.subscribe((n) => n.kind === "work" && this.wake?.()));
+    this.cleanups.push(this.store.subscribe((n) => n.kind === "work" && this.wakeUp()));
     if (this.options.handleSignals !== false) this.cleanups.push(stopOnSignals(() => this.stop()));
     this.housekeeping = setInterval(() => void this.keepHouse(), Math.max(50, Math.floor(this.leaseTtlMs / 3)));
     this.housekeeping.unref();
@@ -118,7 +122,7 @@ class PerdureWorker implements Worker, RunnerHost {
     if (this.state === "idle") this.state = "stopped";
     if (this.state !== "running") return this.loop?.then(() => undefined);
     this.state = "stopping";
-    this.wake?.();
+    this.wakeUp();
     await this.loop;
     clearInterval(this.housekeeping);
     for (const cleanup of this.cleanups) cleanup();
@@ -156,13 +160,18 @@ class PerdureWorker implements Worker, RunnerHost {
   }
 
   reserveActivitySlot(): boolean {
-    if (this.state !== "running" || this.activitySlotsInUse >= this.maxActivities) return false;
+    if (this.state !== "running") return false;
+    if (this.activitySlotsInUse >= this.maxActivities) {
+      this.slotsStarved = true;
+      return false;
+    }
     this.activitySlotsInUse++;
     return true;
   }
 
   releaseActivitySlot(): void {
     this.activitySlotsInUse--;
+    if (this.slotsStarved) this.wakeUp();
   }
 
   runLocalActivity(
@@ -199,6 +208,7 @@ class PerdureWorker implements Worker, RunnerHost {
   private async pollLoop(): Promise<void> {
     while (this.state === "running") {
       let found = false;
+      this.wakeRequested = false;
       try {
         found = await this.pollOnce();
       } catch (error) {
@@ -211,7 +221,11 @@ class PerdureWorker implements Worker, RunnerHost {
   /** Starts episodes for ready instances and claims orphaned activity tasks. True if it found work. */
   private async pollOnce(): Promise<boolean> {
     const now = this.now();
-    const busy = [...this.runners.values()].filter((r) => r.isBusy || r.backoffUntil > now).map((r) => r.instanceId);
+    const busy: string[] = [];
+    for (const runner of this.runners.values()) {
+      if (runner.isBusy) runner.missedPoll = true;
+      if (runner.isBusy || runner.backoffUntil > now) busy.push(runner.instanceId);
+    }
     const ready = await this.store.findReadyInstances(this.id, now, 100, busy);
     for (const instance of ready) {
       let runner = this.runners.get(instance.instanceId);
@@ -225,6 +239,8 @@ class PerdureWorker implements Worker, RunnerHost {
     }
     const free = this.maxActivities - this.activitySlotsInUse;
     const tasks = free > 0 ? await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free) : [];
+    // Claiming every free slot means more tasks may be waiting for one.
+    this.slotsStarved = tasks.length >= free;
     for (const task of tasks) {
       this.activitySlotsInUse++;
       this.track(this.runActivity(task, undefined));
@@ -232,10 +248,16 @@ class PerdureWorker implements Worker, RunnerHost {
     return ready.length > 0 || tasks.length > 0;
   }
 
+  wakeUp(): void {
+    this.wakeRequested = true;
+    this.wake?.();
+  }
+
   private async waitForWork(): Promise<void> {
     const now = this.now();
     const due = await this.store.nextDueTime(now, this.id).catch(() => undefined);
     const wait = Math.max(0, Math.min(due === undefined ? Number.POSITIVE_INFINITY : due - now, this.pollIntervalMs));
+    if (this.wakeRequested) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, wait);
       function done(): void {
@@ -260,7 +282,7 @@ class PerdureWorker implements Worker, RunnerHost {
       }
       await this.deliver(task, event);
     } finally {
-      this.activitySlotsInUse--;
+      this.releaseActivitySlot();
     }
   }
 
@@ -299,7 +321,7 @@ class PerdureWorker implements Worker, RunnerHost {
     try {
       const now = this.now();
       await this.store.renewLeases(this.id, this.leaseExpiry(now));
-      if ((await releaseLeasesOfDeadLocalWorkers(this.store, this.id)).length > 0) this.wake?.();
+      if ((await releaseLeasesOfDeadLocalWorkers(this.store, this.id)).length > 0) this.wakeUp();
       const idle = [...this.runners.values()].filter(
         (r) => !r.isBusy && r.localTasks.size === 0 && now - r.lastActiveAt >= this.evictIdleAfterMs,
       );

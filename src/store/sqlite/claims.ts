@@ -15,7 +15,7 @@ export function claimOperations(db: Database.Database) {
     `SELECT i.instance_id AS instanceId, i.name, i.execution_id AS executionId, i.lease_token AS leaseToken,
        i.history_length AS historyLength
      FROM instances i
-     WHERE i.status IN ('Pending', 'Running')
+     WHERE i.status IN ('Pending', 'Running', 'ContinuedAsNew')
        AND (i.lease_owner IS NULL OR i.lease_owner = @workerId OR i.lease_expires_at < @now)
        AND i.instance_id NOT IN (SELECT value FROM json_each(@busy))
        AND EXISTS (SELECT 1 FROM inbox m WHERE m.instance_id = i.instance_id AND m.visible_at <= @now

@@ -1,13 +1,16 @@
 import type Database from "better-sqlite3";
+import { toFailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
 import { type ActivityResultDelivery, type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
+import type { InstanceOperations } from "./instances.js";
 
 /**
- * The write path of workers: an episode (history, consumed messages, new tasks and timers,
- * status) lands whole or not at all, and only while its lease token is current.
+ * The write path of workers: an episode (history, consumed messages, new tasks, timers and
+ * sub-orchestrations, status, the parent's notice) lands whole or not at all, and only
+ * while its lease token is current.
  */
-export function episodeOperations(db: Database.Database) {
+export function episodeOperations(db: Database.Database, instances: InstanceOperations) {
   const advance = db.prepare(
     `UPDATE instances SET status = @status, output = @output, failure = @failure,
        custom_status = CASE WHEN @setCustomStatus THEN @customStatus ELSE custom_status END,
@@ -27,12 +30,42 @@ export function episodeOperations(db: Database.Database) {
        lease_owner, lease_token, lease_expires_at)
      VALUES (@instanceId, @executionId, @step, @attempt, @name, @input, @now, @leaseOwner, 1, @leaseExpiresAt)`,
   );
-  const insertMessage = db.prepare(
-    "INSERT INTO inbox (instance_id, execution_id, visible_at, event) VALUES (?, ?, ?, ?)",
+  const cancelTimer = db.prepare(
+    `DELETE FROM inbox WHERE instance_id = ? AND json_extract(event, '$.type') = 'TimerFired'
+       AND json_extract(event, '$.step') = ?`,
   );
-  const deleteInbox = db.prepare("DELETE FROM inbox WHERE instance_id = ?");
-  const deleteTasks = db.prepare("DELETE FROM activity_tasks WHERE instance_id = ?");
   const deleteLeasedTask = db.prepare("DELETE FROM activity_tasks WHERE id = ? AND lease_token = ?");
+  const deleteHistory = db.prepare("DELETE FROM history WHERE instance_id = ?");
+  const deleteTasks = db.prepare("DELETE FROM activity_tasks WHERE instance_id = ?");
+  const dropOldMessages = db.prepare(
+    `DELETE FROM inbox WHERE instance_id = ? AND execution_id = ?
+       AND (NOT ? OR json_extract(event, '$.type') <> 'EventRaised')`,
+  );
+  const moveMessages = db.prepare("UPDATE inbox SET execution_id = ? WHERE instance_id = ? AND execution_id = ?");
+  const restart = db.prepare(
+    "UPDATE instances SET execution_id = ?, input = ?, history_length = 0, custom_status = NULL WHERE instance_id = ?",
+  );
+
+  /** Starts the next execution of an instance that continued as new, in the same transaction. */
+  const continueAsNew = (c: EpisodeCommit, next: NonNullable<EpisodeCommit["continueAsNew"]>): void => {
+    const preserve = next.preserveUnprocessedEvents ? 1 : 0;
+    deleteHistory.run(c.instanceId);
+    deleteTasks.run(c.instanceId);
+    dropOldMessages.run(c.instanceId, c.executionId, preserve);
+    moveMessages.run(next.executionId, c.instanceId, c.executionId);
+    restart.run(next.executionId, encode(next.input, "continueAsNew input"), c.instanceId);
+    const record = instances.get(c.instanceId);
+    const started: Extract<HistoryEvent, { type: "ExecutionStarted" }> = {
+      type: "ExecutionStarted",
+      timestamp: c.now,
+      name: record?.name ?? "",
+      input: next.input,
+      executionId: next.executionId,
+    };
+    if (next.parent) started.parent = next.parent;
+    instances.send(c.instanceId, next.executionId, started, c.now);
+    for (const event of next.carryOverEvents) instances.send(c.instanceId, next.executionId, event, c.now);
+  };
 
   const commitOne = (c: EpisodeCommit): EpisodeCommitResult => {
     const finished = isTerminal(c.status);
@@ -58,51 +91,63 @@ export function episodeOperations(db: Database.Database) {
     }).changes;
     if (changed === 0) return { ok: false, reason: "lease-lost" };
 
+    for (const id of c.consumedMessageIds) consumeMessage.run(id, c.instanceId);
+    if (c.completedTaskId !== undefined) deleteTask.run(c.completedTaskId, c.instanceId);
+    if (c.continueAsNew) {
+      continueAsNew(c, c.continueAsNew);
+      return { ok: true, taskIds: [], leaseToken: newLeaseToken };
+    }
     c.newEvents.forEach((event, i) => {
       appendEvent.run(c.instanceId, c.historyLength + i, JSON.stringify(event));
     });
-    for (const id of c.consumedMessageIds) consumeMessage.run(id, c.instanceId);
-    if (c.completedTaskId !== undefined) deleteTask.run(c.completedTaskId, c.instanceId);
     if (finished) {
       // Nothing more can happen to a finished instance: drop what still waits for it.
-      deleteInbox.run(c.instanceId);
-      deleteTasks.run(c.instanceId);
+      instances.clearPending(c.instanceId);
+      instances.notifyParent(
+        c.instanceId,
+        c.status === "Completed" ? { output: c.output } : { failure: failureOf(c) },
+        c.now,
+      );
       return { ok: true, taskIds: [], leaseToken: newLeaseToken };
     }
+    for (const step of c.cancelledTimers) cancelTimer.run(c.instanceId, step);
     const taskIds = c.newTasks.map((task) => {
       const leased = task.leaseToCommitter;
-      return Number(
-        insertTask.run({
-          instanceId: c.instanceId,
-          executionId: c.executionId,
-          step: task.step,
-          attempt: task.attempt,
-          name: task.name,
-          input: encode(task.input, "input"),
-          now: c.now,
-          leaseOwner: leased ? c.workerId : null,
-          leaseExpiresAt: leased ? c.leaseExpiresAt : null,
-        }).lastInsertRowid,
-      );
+      const row = {
+        instanceId: c.instanceId,
+        executionId: c.executionId,
+        step: task.step,
+        attempt: task.attempt,
+        name: task.name,
+        input: encode(task.input, "input"),
+        now: c.now,
+        leaseOwner: leased ? c.workerId : null,
+        leaseExpiresAt: leased ? c.leaseExpiresAt : null,
+      };
+      return Number(insertTask.run(row).lastInsertRowid);
     });
     for (const timer of c.newTimers) {
-      const fired: HistoryEvent = {
-        type: "TimerFired",
-        timestamp: timer.fireAt,
-        step: timer.step,
-        fireAt: timer.fireAt,
-      };
-      insertMessage.run(c.instanceId, c.executionId, timer.fireAt, JSON.stringify(fired));
+      const fired = { type: "TimerFired" as const, timestamp: timer.fireAt, step: timer.step, fireAt: timer.fireAt };
+      instances.send(c.instanceId, c.executionId, fired, timer.fireAt);
+    }
+    for (const child of c.newInstances) {
+      const refusal = instances.create(child);
+      if (refusal && child.parent) {
+        const { step, attempt } = child.parent;
+        const failed = { type: "SubOrchestrationInstanceFailed" as const, timestamp: c.now, step, attempt };
+        instances.send(c.instanceId, c.executionId, { ...failed, failure: toFailureDetails(refusal) }, c.now);
+      }
     }
     return { ok: true, taskIds, leaseToken: newLeaseToken };
   };
+  const commitInSavepoint = db.transaction(commitOne);
 
   return {
     /** Applies each episode in its own savepoint, so one failure does not undo the others. */
     commit(commits: EpisodeCommit[]): EpisodeCommitResult[] {
       return commits.map((c) => {
         try {
-          return db.transaction(commitOne)(c);
+          return commitInSavepoint(c);
         } catch (error) {
           return { ok: false, reason: "error", error };
         }
@@ -112,9 +157,13 @@ export function episodeOperations(db: Database.Database) {
     deliver(deliveries: ActivityResultDelivery[], now: number): boolean[] {
       return deliveries.map((d) => {
         if (deleteLeasedTask.run(d.taskId, d.leaseToken).changes === 0) return false;
-        insertMessage.run(d.instanceId, d.executionId, now, JSON.stringify(d.event));
+        instances.send(d.instanceId, d.executionId, d.event, now);
         return true;
       });
     },
   };
+}
+
+function failureOf(c: EpisodeCommit) {
+  return c.failure ?? { name: "Error", message: `Instance ended as ${c.status}` };
 }

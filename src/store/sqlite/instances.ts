@@ -1,11 +1,19 @@
 import type Database from "better-sqlite3";
-import { InstanceAlreadyExistsError, InstanceNotFoundError } from "../../errors/errors.js";
-import type { HistoryEvent } from "../../history/events.js";
+import { InstanceAlreadyExistsError } from "../../errors/errors.js";
+import type { FailureDetails } from "../../errors/failure.js";
+import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
 import { type InstanceRecord, isTerminal, type NewInstance, type RuntimeStatus } from "../store.js";
 import { type InstanceRow, toHistoryEvent, toInstanceRecord } from "./rows.js";
 
-/** Client-side operations on instances: create, read, terminate. */
+interface ParentRow {
+  parent_instance_id: string | null;
+  parent_execution_id: string | null;
+  parent_step: number | null;
+  parent_attempt: number | null;
+}
+
+/** The basic operations on instances, shared by the client's and the worker's write paths. */
 export function instanceOperations(db: Database.Database) {
   const selectStatus = db.prepare<[string], { status: RuntimeStatus }>(
     "SELECT status FROM instances WHERE instance_id = ?",
@@ -15,8 +23,10 @@ export function instanceOperations(db: Database.Database) {
   const deleteInbox = db.prepare("DELETE FROM inbox WHERE instance_id = ?");
   const deleteTasks = db.prepare("DELETE FROM activity_tasks WHERE instance_id = ?");
   const insertInstance = db.prepare(
-    `INSERT INTO instances (instance_id, name, execution_id, status, input, created_at, updated_at)
-     VALUES (@instanceId, @name, @executionId, 'Pending', @input, @createdAt, @createdAt)`,
+    `INSERT INTO instances (instance_id, name, execution_id, status, input, created_at, updated_at,
+       parent_instance_id, parent_execution_id, parent_step, parent_attempt)
+     VALUES (@instanceId, @name, @executionId, 'Pending', @input, @createdAt, @createdAt,
+       @parentInstanceId, @parentExecutionId, @parentStep, @parentAttempt)`,
   );
   const insertMessage = db.prepare(
     "INSERT INTO inbox (instance_id, execution_id, visible_at, event) VALUES (?, ?, ?, ?)",
@@ -25,24 +35,16 @@ export function instanceOperations(db: Database.Database) {
   const selectHistory = db
     .prepare<[string], string>("SELECT event FROM history WHERE instance_id = ? ORDER BY idx")
     .pluck();
-  const terminate = db.prepare(
-    `UPDATE instances SET status = 'Terminated', output = @output, updated_at = @now, completed_at = @now,
-       history_length = history_length + 1, lease_owner = NULL, lease_expires_at = NULL, lease_token = lease_token + 1
-     WHERE instance_id = @instanceId`,
+  const selectParent = db.prepare<[string], ParentRow>(
+    "SELECT parent_instance_id, parent_execution_id, parent_step, parent_attempt FROM instances WHERE instance_id = ?",
   );
   const appendAtEnd = db.prepare(
-    `INSERT INTO history (instance_id, idx, event)
-     SELECT @instanceId, history_length - 1, @event FROM instances WHERE instance_id = @instanceId`,
+    `UPDATE instances SET history_length = history_length + 1 WHERE instance_id = @instanceId
+     RETURNING history_length - 1 AS idx`,
   );
+  const insertEvent = db.prepare("INSERT INTO history (instance_id, idx, event) VALUES (?, ?, ?)");
 
-  /** Removes every trace of an instance's previous run. */
-  const clear = (instanceId: string): void => {
-    deleteHistory.run(instanceId);
-    deleteInbox.run(instanceId);
-    deleteTasks.run(instanceId);
-  };
-
-  return {
+  const operations = {
     /** Creates one instance (inside the caller's transaction); returns the refusal, if any. */
     create(request: NewInstance): Error | undefined {
       const existing = selectStatus.get(request.instanceId);
@@ -50,19 +52,34 @@ export function instanceOperations(db: Database.Database) {
         if (!request.replaceIfFinished || !isTerminal(existing.status)) {
           return new InstanceAlreadyExistsError(request.instanceId, existing.status);
         }
-        clear(request.instanceId);
-        deleteInstance.run(request.instanceId);
+        operations.remove(request.instanceId);
       }
-      const input = encode(request.input, "input");
-      insertInstance.run({ ...request, input });
-      const started: HistoryEvent = {
+      const { parent } = request;
+      insertInstance.run({
+        instanceId: request.instanceId,
+        name: request.name,
+        executionId: request.executionId,
+        input: encode(request.input, "input"),
+        createdAt: request.createdAt,
+        parentInstanceId: parent?.instanceId ?? null,
+        parentExecutionId: parent?.executionId ?? null,
+        parentStep: parent?.step ?? null,
+        parentAttempt: parent?.attempt ?? null,
+      });
+      const started: IncomingEvent = {
         type: "ExecutionStarted",
         timestamp: request.createdAt,
         name: request.name,
         input: request.input,
         executionId: request.executionId,
       };
-      insertMessage.run(request.instanceId, request.executionId, request.createdAt, JSON.stringify(started));
+      if (parent) started.parent = parent;
+      operations.send(
+        request.instanceId,
+        request.executionId,
+        started,
+        Math.max(request.createdAt, request.startAt ?? 0),
+      );
       return undefined;
     },
 
@@ -71,21 +88,51 @@ export function instanceOperations(db: Database.Database) {
       return row ? toInstanceRecord(row) : undefined;
     },
 
+    status(instanceId: string): RuntimeStatus | undefined {
+      return selectStatus.get(instanceId)?.status;
+    },
+
     history(instanceId: string): HistoryEvent[] {
       return selectHistory.all(instanceId).map(toHistoryEvent);
     },
 
-    /** Terminates an active instance (inside the caller's transaction); returns its prior status. */
-    terminate(instanceId: string, reason: string, now: number): RuntimeStatus {
-      const existing = selectStatus.get(instanceId);
-      if (!existing) throw new InstanceNotFoundError(instanceId);
-      if (isTerminal(existing.status)) return existing.status;
-      terminate.run({ instanceId, output: JSON.stringify(reason), now });
-      const event: HistoryEvent = { type: "ExecutionTerminated", timestamp: now, reason };
-      appendAtEnd.run({ instanceId, event: JSON.stringify(event) });
+    /** Queues a future history event for an instance. */
+    send(instanceId: string, executionId: string, event: IncomingEvent, visibleAt: number): void {
+      insertMessage.run(instanceId, executionId, visibleAt, JSON.stringify(event));
+    },
+
+    /** Appends one event after the last (client-side events: suspension, termination). */
+    append(instanceId: string, event: HistoryEvent): void {
+      const row = appendAtEnd.get({ instanceId }) as { idx: number } | undefined;
+      if (row) insertEvent.run(instanceId, row.idx, JSON.stringify(event));
+    },
+
+    /** Drops what waits for an instance that can no longer use it. */
+    clearPending(instanceId: string): void {
       deleteInbox.run(instanceId);
       deleteTasks.run(instanceId);
-      return existing.status;
+    },
+
+    /** Deletes every trace of an instance. */
+    remove(instanceId: string): void {
+      deleteHistory.run(instanceId);
+      operations.clearPending(instanceId);
+      deleteInstance.run(instanceId);
+    },
+
+    /** Tells a sub-orchestration's parent how it ended (inside the finishing transaction). */
+    notifyParent(instanceId: string, outcome: { output: unknown } | { failure: FailureDetails }, now: number): void {
+      const row = selectParent.get(instanceId);
+      if (!row?.parent_instance_id || !row.parent_execution_id) return;
+      const base = { timestamp: now, step: row.parent_step ?? 0, attempt: row.parent_attempt ?? 1 };
+      const event: IncomingEvent =
+        "failure" in outcome
+          ? { type: "SubOrchestrationInstanceFailed", ...base, failure: outcome.failure }
+          : { type: "SubOrchestrationInstanceCompleted", ...base, result: outcome.output };
+      operations.send(row.parent_instance_id, row.parent_execution_id, event, now);
     },
   };
+  return operations;
 }
+
+export type InstanceOperations = ReturnType<typeof instanceOperations>;

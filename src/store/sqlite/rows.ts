@@ -16,6 +16,7 @@ export interface InstanceRow {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+  parent_instance_id: string | null;
 }
 
 export interface ActivityTaskRow {
@@ -43,6 +44,7 @@ export function toInstanceRecord(row: InstanceRow): InstanceRecord {
   };
   if (row.failure !== null) record.failure = decode(row.failure) as FailureDetails;
   if (row.completed_at !== null) record.completedAt = row.completed_at;
+  if (row.parent_instance_id !== null) record.parentInstanceId = row.parent_instance_id;
   return record;
 }
 

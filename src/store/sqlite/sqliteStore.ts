@@ -9,17 +9,23 @@ import type {
   EpisodeCommit,
   EpisodeCommitResult,
   InboxMessage,
+  InstancePage,
+  InstanceQuery,
   InstanceRecord,
   NewInstance,
+  PurgeSelector,
   ReadyInstance,
   RuntimeStatus,
   Store,
   StoreNotification,
 } from "../store.js";
+import { isTerminal } from "../store.js";
 import { claimOperations } from "./claims.js";
 import { episodeOperations } from "./episodes.js";
 import { instanceOperations } from "./instances.js";
+import { managementOperations } from "./management.js";
 import { migrate } from "./migrate.js";
+import { queryOperations } from "./queries.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -42,6 +48,8 @@ export class SqliteStore implements Store {
   private readonly instances: ReturnType<typeof instanceOperations>;
   private readonly claims: ReturnType<typeof claimOperations>;
   private readonly episodes: ReturnType<typeof episodeOperations>;
+  private readonly management: ReturnType<typeof managementOperations>;
+  private readonly queries: ReturnType<typeof queryOperations>;
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
   private readonly totalChanges: Database.Statement;
   private commits = 0;
@@ -59,10 +67,12 @@ export class SqliteStore implements Store {
     const existed = filename !== ":memory:" && existsSync(filename);
     this.db = new Database(filename, { timeout: options.busyTimeoutMs ?? 5_000 });
     try {
-      this.db.pragma("journal_mode = WAL");
       this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
       this.db.pragma("foreign_keys = ON");
       migrate(this.db, this.location);
+      // Only after migrate has accepted the file: switching to WAL rewrites the file header,
+      // and a database that is not ours (or is newer) must be left byte for byte as it was.
+      this.db.pragma("journal_mode = WAL");
     } catch (error) {
       this.db.close();
       if (existed && (error as { code?: string }).code === "SQLITE_NOTADB") {
@@ -72,7 +82,9 @@ export class SqliteStore implements Store {
     }
     this.instances = instanceOperations(this.db);
     this.claims = claimOperations(this.db);
-    this.episodes = episodeOperations(this.db);
+    this.episodes = episodeOperations(this.db, this.instances);
+    this.management = managementOperations(this.db, this.instances);
+    this.queries = queryOperations(this.db);
     this.totalChanges = this.db.prepare("SELECT total_changes()").pluck();
   }
 
@@ -97,9 +109,45 @@ export class SqliteStore implements Store {
   }
 
   async terminateInstance(instanceId: string, reason: string, now: number): Promise<RuntimeStatus> {
-    const previous = this.write(() => this.instances.terminate(instanceId, reason, now));
+    const previous = this.write(() => this.management.terminate(instanceId, reason, now));
     this.notify({ kind: "instance-updated", instanceId, status: "Terminated" });
+    this.notify({ kind: "work" });
     return previous;
+  }
+
+  async listChildren(instanceId: string): Promise<string[]> {
+    this.assertOpen();
+    return this.management.children(instanceId);
+  }
+
+  async raiseEvent(instanceId: string, eventName: string, input: unknown, now: number): Promise<RuntimeStatus> {
+    const previous = this.write(() => this.management.raiseEvent(instanceId, eventName, input, now));
+    this.notify({ kind: "work" });
+    return previous;
+  }
+
+  async setSuspended(instanceId: string, suspended: boolean, reason: string, now: number): Promise<RuntimeStatus> {
+    const previous = this.write(() => this.management.setSuspended(instanceId, suspended, reason, now));
+    const status = this.instances.status(instanceId) ?? previous;
+    this.notify({ kind: "instance-updated", instanceId, status });
+    this.notify({ kind: "work" });
+    return previous;
+  }
+
+  async rewindInstance(instanceId: string, reason: string, now: number): Promise<string[]> {
+    const children = this.write(() => this.management.rewind(instanceId, reason, now));
+    this.notify({ kind: "instance-updated", instanceId, status: "Running" });
+    this.notify({ kind: "work" });
+    return children;
+  }
+
+  async purgeInstances(selector: PurgeSelector): Promise<number> {
+    return this.write(() => this.management.purge(selector));
+  }
+
+  async listInstances(query: InstanceQuery): Promise<InstancePage> {
+    this.assertOpen();
+    return this.queries.list(query);
   }
 
   async findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): Promise<ReadyInstance[]> {
@@ -118,7 +166,8 @@ export class SqliteStore implements Store {
     commits.forEach((c, i) => {
       if (!results[i]?.ok) return;
       this.notify({ kind: "instance-updated", instanceId: c.instanceId, status: c.status });
-      if (c.newTimers.length > 0 || c.newTasks.some((t) => !t.leaseToCommitter)) wakeWorkers = true;
+      const createsWork = c.newTimers.length > 0 || c.newInstances.length > 0 || c.continueAsNew !== undefined;
+      if (createsWork || isTerminal(c.status) || c.newTasks.some((t) => !t.leaseToCommitter)) wakeWorkers = true;
     });
     if (wakeWorkers) this.notify({ kind: "work" });
     return results;

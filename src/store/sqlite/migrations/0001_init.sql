@@ -1,7 +1,7 @@
 -- Perdure SQLite schema, version 1.
 -- instances: one row per instance id; lease_* fence workers (a commit must carry the
 -- current lease_token). history: append-only events. inbox: future history events waiting
--- for their instance (results, timers), visible from visible_at. activity_tasks: activity
+-- for their instance (results, timers, events), visible from visible_at. activity_tasks: activity
 -- executions to run, leased by the worker running them.
 
 CREATE TABLE instances (
@@ -19,8 +19,13 @@ CREATE TABLE instances (
   history_length   INTEGER NOT NULL DEFAULT 0,
   lease_owner      TEXT,
   lease_token      INTEGER NOT NULL DEFAULT 0,
-  lease_expires_at INTEGER
+  lease_expires_at INTEGER,
+  parent_instance_id  TEXT,
+  parent_execution_id TEXT,
+  parent_step         INTEGER,
+  parent_attempt      INTEGER
 );
+CREATE INDEX instances_by_parent ON instances (parent_instance_id) WHERE parent_instance_id IS NOT NULL;
 CREATE INDEX instances_by_status ON instances (status, created_at);
 CREATE INDEX instances_by_created ON instances (created_at);
 CREATE INDEX instances_by_name ON instances (name, created_at);

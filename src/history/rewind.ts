@@ -1,0 +1,120 @@
+import type { HistoryEvent, IncomingEvent } from "./events.js";
+
+/** How to rewind a failed instance: what to keep of its history and what to run again. */
+export interface RewindPlan {
+  /** Events to keep: history is cut to its first `keep` events. */
+  keep: number;
+  /** Results and events recorded after the cut, to deliver again through the inbox. */
+  redeliver: IncomingEvent[];
+  /** Activity calls to run again: the failed ones and those in flight when the instance failed. */
+  activities: { step: number; attempt: number; name: string; input: unknown }[];
+  /** Timers that had not fired. */
+  timers: { step: number; fireAt: number }[];
+  /** Sub-orchestrations the instance still waits for, by step. */
+  children: { step: number; attempt: number; instanceId: string }[];
+  /** Failed sub-orchestrations whose failure is rewound: rewind them too. */
+  failedChildren: string[];
+}
+
+const INCOMING = new Set<HistoryEvent["type"]>([
+  "TaskCompleted",
+  "TaskFailed",
+  "TimerFired",
+  "SubOrchestrationInstanceCompleted",
+  "SubOrchestrationInstanceFailed",
+  "EventRaised",
+]);
+
+type Failure = Extract<HistoryEvent, { type: "TaskFailed" | "SubOrchestrationInstanceFailed" }>;
+
+/**
+ * Plans a rewind (Durable Functions' "rewind"): history is cut at the first failure that
+ * was not retried (or, when the code itself threw, at the start of the failing episode).
+ * Replaying the kept history then leaves the failed calls waiting, so they run again, and
+ * every completed call before the cut keeps its recorded result.
+ */
+export function planRewind(history: readonly HistoryEvent[]): RewindPlan {
+  const failedAt = history.findIndex((e) => e.type === "ExecutionFailed");
+  const end = failedAt < 0 ? history.length : failedAt;
+  const terminal = terminalFailures(history, end);
+  let keep: number;
+  if (terminal.length > 0) {
+    keep = terminal[0] as number;
+  } else {
+    keep = 0;
+    for (let i = end - 1; i >= 0; i--) {
+      if (history[i]?.type === "OrchestratorStarted") {
+        keep = i;
+        break;
+      }
+    }
+  }
+  const terminalSet = new Set(terminal);
+  const redeliver = history
+    .slice(keep, end)
+    .filter((e, i) => INCOMING.has(e.type) && !terminalSet.has(keep + i)) as IncomingEvent[];
+  const plan: RewindPlan = { keep, redeliver, activities: [], timers: [], children: [], failedChildren: [] };
+  addUnfinishedCalls(history.slice(0, keep), plan);
+  for (const index of terminal) {
+    const failure = history[index] as Failure;
+    if (failure.type === "SubOrchestrationInstanceFailed") {
+      const created = lastScheduling(history, index, failure.step);
+      if (created?.type === "SubOrchestrationInstanceCreated") plan.failedChildren.push(created.instanceId);
+    }
+  }
+  return plan;
+}
+
+/** Indices of failures before `end` that no retry followed, oldest first. */
+function terminalFailures(history: readonly HistoryEvent[], end: number): number[] {
+  const result: number[] = [];
+  for (let i = 0; i < end; i++) {
+    const event = history[i] as HistoryEvent;
+    if (event.type !== "TaskFailed" && event.type !== "SubOrchestrationInstanceFailed") continue;
+    const retried = history
+      .slice(i + 1, end)
+      .some((later) => later.type === "TimerCreated" && later.step === event.step && later.attempt !== undefined);
+    if (!retried) result.push(i);
+  }
+  return result;
+}
+
+/** Calls scheduled in the kept history that have no outcome there: they must run (or be awaited) again. */
+function addUnfinishedCalls(kept: readonly HistoryEvent[], plan: RewindPlan): void {
+  const open = new Map<number, HistoryEvent>();
+  for (const event of kept) {
+    switch (event.type) {
+      case "TaskScheduled":
+      case "TimerCreated":
+      case "SubOrchestrationInstanceCreated":
+        open.set(event.step, event);
+        break;
+      case "TaskCompleted":
+      case "TaskFailed":
+      case "TimerFired":
+      case "SubOrchestrationInstanceCompleted":
+      case "SubOrchestrationInstanceFailed":
+        open.delete(event.step);
+        break;
+    }
+  }
+  for (const event of open.values()) {
+    if (event.type === "TaskScheduled") {
+      plan.activities.push({ step: event.step, attempt: event.attempt, name: event.name, input: event.input });
+    } else if (event.type === "TimerCreated") {
+      plan.timers.push({ step: event.step, fireAt: event.fireAt });
+    } else if (event.type === "SubOrchestrationInstanceCreated") {
+      plan.children.push({ step: event.step, attempt: event.attempt, instanceId: event.instanceId });
+    }
+  }
+}
+
+function lastScheduling(history: readonly HistoryEvent[], before: number, step: number): HistoryEvent | undefined {
+  for (let i = before - 1; i >= 0; i--) {
+    const event = history[i] as HistoryEvent;
+    if ((event.type === "TaskScheduled" || event.type === "SubOrchestrationInstanceCreated") && event.step === step) {
+      return event;
+    }
+  }
+  return undefined;
+}
