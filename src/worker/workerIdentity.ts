@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Store } from "../store/store.js";
 
@@ -14,9 +14,29 @@ const REGISTRY_KEY = Symbol.for("perdure.localWorkerIds");
 const madeHere: Set<string> = registry[REGISTRY_KEY] ?? new Set<string>();
 registry[REGISTRY_KEY] = madeHere;
 
-/** A worker id says where the worker runs: `host:pid:random`. */
+/**
+ * Where pids mean the same thing: the host name, plus the pid namespace on Linux, since
+ * containers that share a host name (--network host, a fixed hostname:) do not share pids.
+ */
+function pidScope(): string {
+  try {
+    const namespace = /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1];
+    return namespace ? `${hostname()}~${namespace}` : hostname();
+  } catch {
+    return hostname();
+  }
+}
+
+const scope = pidScope();
+
+/** The host part of the ids of workers whose pids this process can check. */
+export function localWorkerScope(): string {
+  return scope;
+}
+
+/** A worker id says where the worker runs: `host[~pid namespace]:pid:random`. */
 export function newWorkerId(): string {
-  const id = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  const id = `${scope}:${process.pid}:${randomBytes(4).toString("hex")}`;
   madeHere.add(id);
   return id;
 }
@@ -54,13 +74,12 @@ function isZombie(pid: number): boolean {
  * and the fencing token keeps that safe either way.
  */
 export async function releaseLeasesOfDeadLocalWorkers(store: Store, selfId: string): Promise<string[]> {
-  const host = hostname();
   const dead: string[] = [];
   for (const owner of await store.listLeaseOwners()) {
     if (owner === selfId) continue;
     const [ownerHost, pidText] = owner.split(":");
     const pid = Number(pidText);
-    if (ownerHost !== host || !Number.isInteger(pid) || pid <= 0) continue;
+    if (ownerHost !== scope || !Number.isInteger(pid) || pid <= 0) continue;
     if (pid === process.pid ? !madeHere.has(owner) : !isProcessAlive(pid)) dead.push(owner);
   }
   for (const owner of dead) await store.releaseLeases(owner);

@@ -8,6 +8,7 @@
  * - LEASE_TTL_MS: the worker's lease TTL (default: the engine's). The crash tests set it
  *   far beyond their own run time, to show that a restart resumes because the new worker
  *   frees the dead worker's leases, not because they expired.
+ * - SHUTDOWN_TIMEOUT_MS: how long a graceful stop waits for activities (default: the engine's).
  *
  * Prints one JSON line `{"event":"ready","workerId":…,"pid":…}` on stdout once the worker
  * runs and the requested instances are durably started. Runs until it is signalled: SIGTERM
@@ -23,8 +24,15 @@ if (!dbFile || !logFile) {
   process.exit(2);
 }
 
+// If the test runner dies without killing us (a crashed vitest worker), do not linger.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) process.kill(process.pid, "SIGKILL");
+}, 500).unref();
+
 const stepMs = Number(process.env.STEP_MS ?? 150);
 const leaseTtlMs = process.env.LEASE_TTL_MS ? Number(process.env.LEASE_TTL_MS) : undefined;
+const shutdownTimeoutMs = process.env.SHUTDOWN_TIMEOUT_MS ? Number(process.env.SHUTDOWN_TIMEOUT_MS) : undefined;
 const { chain, steps } = crashWorkflow(logFile, stepMs);
 
 const store = sqliteStore(dbFile, { durability: "full" });
@@ -35,6 +43,7 @@ const worker = createWorker({
   // Engine errors still reach stderr, which the test shows when it fails.
   logger: { ...silentLogger, warn: console.warn, error: console.error },
   ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
+  ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
 });
 await worker.start();
 

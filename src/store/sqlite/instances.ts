@@ -124,6 +124,9 @@ export function instanceOperations(db: Database.Database) {
     notifyParent(instanceId: string, outcome: { output: unknown } | { failure: FailureDetails }, now: number): void {
       const row = selectParent.get(instanceId);
       if (!row?.parent_instance_id || !row.parent_execution_id) return;
+      // A finished parent can no longer take the news (a rewind re-reads the child's outcome).
+      const parentStatus = operations.status(row.parent_instance_id);
+      if (!parentStatus || isTerminal(parentStatus)) return;
       const base = { timestamp: now, step: row.parent_step ?? 0, attempt: row.parent_attempt ?? 1 };
       const event: IncomingEvent =
         "failure" in outcome
