@@ -32,6 +32,7 @@ export {
   ActivityFailedError,
   type FailureDetails,
   OrchestrationFailedError,
+  SubOrchestrationFailedError,
 } from "./errors/failure.js";
 export type { HistoryEvent, HistoryEventType } from "./history/events.js";
 export type { Json } from "./history/serialization.js";

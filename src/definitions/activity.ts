@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "../errors/errors.js";
-import type { RetryPolicy } from "./retryPolicy.js";
+import { type RetryPolicy, resolveRetryPolicy } from "./retryPolicy.js";
 
 /** What an activity knows about the call it serves. */
 export interface ActivityContext {
@@ -55,5 +55,7 @@ export function activity<I, O>(
 ): ActivityDefinition<I, Awaited<O>> {
   checkDefinitionName("activity", name);
   if (typeof fn !== "function") throw new InvalidArgumentError(`activity "${name}" needs a function.`);
+  // Checked here so that a typo fails at start-up, not at the first failure of the activity.
+  resolveRetryPolicy(options.retry);
   return { kind: "activity", name, fn: fn as ActivityFunction<I, Awaited<O>>, options };
 }
