@@ -2,7 +2,7 @@ import type { ActivityDefinition } from "../definitions/activity.js";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import type { RetryPolicy } from "../definitions/retryPolicy.js";
 import type { Duration } from "../time/duration.js";
-import type { DurableTask, TimerTask } from "./durableTask.js";
+import type { CancellableTask, DurableTask, TimerTask } from "./durableTask.js";
 import type { Logger } from "./logger.js";
 
 export interface CallActivityOptions {
@@ -23,7 +23,7 @@ export interface WaitForEventOptions {
 }
 
 export interface ContinueAsNewOptions {
-  /** Carry events that arrived but were not yet waited for into the new execution. Default true. */
+  /** Carry events that arrived but were not yet waited for into the new execution. Default false: they are dropped. */
   preserveUnprocessedEvents?: boolean;
 }
 
@@ -70,12 +70,12 @@ export interface OrchestrationContext {
    * Waits for an external event raised with `client.raiseEvent`. Events that arrived earlier
    * are kept and delivered in order; with `timeout`, rejects with `EventTimeoutError`.
    */
-  waitForEvent<T = unknown>(name: string, options?: WaitForEventOptions): DurableTask<T>;
+  waitForEvent<T = unknown>(name: string, options?: WaitForEventOptions): CancellableTask<T>;
   /** Like Promise.all, for durable tasks. */
   all<T extends readonly PromiseLike<unknown>[]>(tasks: readonly [...T]): Promise<TaskValues<T>>;
-  /** Like Promise.race (the first task to finish wins, as history recorded it); losing timers are cancelled. */
+  /** Like Promise.race (the first task to finish wins, as history recorded it); losing timers and event waits are cancelled. */
   race<T>(tasks: readonly PromiseLike<T>[]): Promise<T>;
-  /** Like Promise.any (the first task to succeed wins); losing timers are cancelled. */
+  /** Like Promise.any (the first task to succeed wins); losing timers and event waits are cancelled. */
   any<T>(tasks: readonly PromiseLike<T>[]): Promise<T>;
   /** Publishes a small JSON value in the instance's status (progress, a stage name, …). */
   setCustomStatus(status: unknown): void;

@@ -13,7 +13,7 @@ import type {
   TaskValues,
   WaitForEventOptions,
 } from "./context.js";
-import { DurableTask, TimerTask } from "./durableTask.js";
+import { CancellableTask, DurableTask, type TimerTask } from "./durableTask.js";
 import type { OrchestrationExecutor } from "./executor.js";
 import { type Logger, replaySafeLogger } from "./logger.js";
 
@@ -126,29 +126,38 @@ export class ContextApi implements OrchestrationContext {
     return this.executor.addTimer(at, `a timer until ${new Date(at).toISOString()}`);
   }
 
-  waitForEvent<T>(name: string, options: WaitForEventOptions = {}): DurableTask<T> {
+  waitForEvent<T>(name: string, options: WaitForEventOptions = {}): CancellableTask<T> {
     if (typeof name !== "string" || name.trim() === "") {
       throw this.invalid(`ctx.waitForEvent needs a non-empty event name, got ${JSON.stringify(name)}.`);
     }
     const ex = this.executor;
     const timeoutMs =
       options.timeout === undefined ? undefined : toMilliseconds(options.timeout, "waitForEvent timeout");
-    const task = ex.newTask(new DurableTask<unknown>(`event "${name}"`));
+    const task = ex.newTask(new CancellableTask<unknown>(`event "${name}"`)) as CancellableTask<unknown>;
     const buffered = ex.bufferedEvents.findIndex((e) => e.name === name);
     if (buffered >= 0) {
       const [event] = ex.bufferedEvents.splice(buffered, 1);
       task.resolve(event?.input);
-      return task as DurableTask<T>;
+      return task as CancellableTask<T>;
     }
     const waiter: (typeof ex.eventWaiters)[number] = { name, task };
+    const stopWaiting = (): void => {
+      const index = ex.eventWaiters.indexOf(waiter);
+      if (index >= 0) ex.eventWaiters.splice(index, 1);
+    };
     if (timeoutMs !== undefined) {
       waiter.timeout = ex.addTimer(ex.currentTime + timeoutMs, `the timeout of event "${name}"`, () => {
-        ex.eventWaiters.splice(ex.eventWaiters.indexOf(waiter), 1);
+        stopWaiting();
         task.reject(new EventTimeoutError(name, timeoutMs, { instanceId: ex.instanceId }));
       });
     }
+    task.cancelHook = () => {
+      stopWaiting();
+      waiter.timeout?.cancel();
+      ex.forgetTask(task);
+    };
     ex.eventWaiters.push(waiter);
-    return task as DurableTask<T>;
+    return task as CancellableTask<T>;
   }
 
   all<T extends readonly PromiseLike<unknown>[]>(tasks: readonly [...T]): Promise<TaskValues<T>> {
@@ -156,11 +165,11 @@ export class ContextApi implements OrchestrationContext {
   }
 
   race<T>(tasks: readonly PromiseLike<T>[]): Promise<T> {
-    return Promise.race(this.subscribeAll(tasks, "ctx.race")).finally(() => cancelPendingTimers(tasks));
+    return Promise.race(this.subscribeAll(tasks, "ctx.race")).finally(() => cancelLosers(tasks));
   }
 
   any<T>(tasks: readonly PromiseLike<T>[]): Promise<T> {
-    return Promise.any(this.subscribeAll(tasks, "ctx.any")).finally(() => cancelPendingTimers(tasks));
+    return Promise.any(this.subscribeAll(tasks, "ctx.any")).finally(() => cancelLosers(tasks));
   }
 
   setCustomStatus(status: unknown): void {
@@ -198,6 +207,7 @@ export class ContextApi implements OrchestrationContext {
   }
 }
 
-function cancelPendingTimers(tasks: readonly PromiseLike<unknown>[]): void {
-  for (const task of tasks) if (task instanceof TimerTask) task.cancel();
+/** The losers of a race stop waiting: their timers never fire, their event waits take no event. */
+function cancelLosers(tasks: readonly PromiseLike<unknown>[]): void {
+  for (const task of tasks) if (task instanceof CancellableTask) task.cancel();
 }

@@ -85,16 +85,23 @@ export class DurableTask<T> implements PromiseLike<T> {
   }
 }
 
-/** A durable timer: it can be cancelled, and a cancelled timer never fires. */
-export class TimerTask extends DurableTask<void> {
+/**
+ * A wait that can be given up: a durable timer or an external-event wait. A cancelled
+ * timer never fires; a cancelled event wait takes no event (the next one goes to the next
+ * waiter). Its task then never completes.
+ */
+export class CancellableTask<T> extends DurableTask<T> {
   cancelled = false;
   /** Set by the executor: what cancelling means for the instance's records. */
   cancelHook: (() => void) | undefined;
 
-  /** Cancels the timer if it has not fired; its task then never completes. */
+  /** Gives up the wait if it has not completed yet. */
   cancel(): void {
     if (!this.isPending || this.cancelled) return;
     this.cancelled = true;
     this.cancelHook?.();
   }
 }
+
+/** A durable timer (`ctx.sleep`, `ctx.sleepUntil`). */
+export class TimerTask extends CancellableTask<void> {}

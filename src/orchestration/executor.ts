@@ -180,6 +180,11 @@ export class OrchestrationExecutor {
     return task;
   }
 
+  /** Stops tracking a task that will never settle (a cancelled wait). */
+  forgetTask(task: DurableTask<unknown>): void {
+    this.openTasks.delete(task);
+  }
+
   /** Registers a timer at a new step. */
   addTimer(fireAt: number, description: string, onFire?: () => void): TimerTask {
     const step = this.nextStep++;
@@ -190,7 +195,7 @@ export class OrchestrationExecutor {
     this.pending.set(step, { kind: "createTimer", step, fireAt });
     task.cancelHook = () => {
       this.calls.delete(step);
-      this.openTasks.delete(task as DurableTask<unknown>);
+      this.forgetTask(task as DurableTask<unknown>);
       // Not yet recorded: simply never record it. Recorded: its TimerFired must be dropped.
       if (!this.pending.delete(step)) this.cancelledTimers.push(step);
     };

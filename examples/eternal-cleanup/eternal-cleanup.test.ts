@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient } from "perdure";
+import { sqliteStore } from "perdure/sqlite";
+import { afterEach, describe, expect, it } from "vitest";
+import { CLEANUP_INSTANCE_ID } from "./orchestration.js";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Summary {
+  status: string;
+  iterations: number;
+  removed: number;
+  remaining: number;
+  removedPerIteration: number[];
+  historyLengths: number[];
+  finalHistoryLength: number;
+}
+
+/** Runs the example as a real child process, the way its npm script does. */
+function runExample(args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The JSON summary: the last line of stdout. */
+function summaryOf(run: Run): Summary {
+  expect(run.code, run.stderr).toBe(0);
+  const last = run.stdout.trim().split("\n").at(-1) ?? "";
+  return JSON.parse(last) as Summary;
+}
+
+describe("eternal-cleanup example", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function tempDb(): string {
+    const dir = mkdtempSync(join(tmpdir(), "perdure-cleanup-"));
+    dirs.push(dir);
+    return join(dir, "cleanup.db");
+  }
+
+  const run = (db: string, iterations: number): Promise<Run> =>
+    runExample(["--iterations", String(iterations), "--interval", "50ms", "--files", "10", "--batch", "3", "--db", db]);
+
+  it("cleans up in batches across iterations, continuing as new each time", async () => {
+    const db = tempDb();
+    const summary = summaryOf(await run(db, 6));
+    expect(summary).toMatchObject({
+      status: "Completed",
+      iterations: 6,
+      removed: 10,
+      remaining: 0,
+      removedPerIteration: [3, 3, 3, 1, 0, 0],
+    });
+    expect(readdirSync(`${db}-tmp`)).toEqual([]);
+
+    // The final history is one execution's: started with iteration 6, one activity, no timer.
+    const store = sqliteStore(db, { durability: "normal" });
+    try {
+      const history = await createClient({ store }).getHistory(CLEANUP_INSTANCE_ID);
+      expect(history.length).toBe(summary.finalHistoryLength);
+      const started = history.filter((e) => e.type === "ExecutionStarted");
+      expect(started).toHaveLength(1);
+      expect(started[0]).toMatchObject({ input: { iteration: 6, removedSoFar: 10 } });
+      expect(history.filter((e) => e.type === "TaskScheduled")).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps the history flat: it does not grow with the number of iterations", async () => {
+    const short = summaryOf(await run(tempDb(), 2));
+    const long = summaryOf(await run(tempDb(), 8));
+    expect(short).toMatchObject({ iterations: 2, removed: 6, remaining: 4 });
+    expect(long.historyLengths).toHaveLength(8);
+
+    const perIteration = long.historyLengths[0] as number;
+    expect(perIteration).toBeGreaterThan(0);
+    expect(perIteration).toBeLessThan(10);
+    expect(long.historyLengths).toEqual(Array(8).fill(perIteration));
+    expect(Math.max(...short.historyLengths)).toBe(perIteration);
+    expect(long.finalHistoryLength).toBeLessThanOrEqual(perIteration);
+  });
+});
