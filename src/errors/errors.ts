@@ -24,6 +24,7 @@ export type PerdureErrorCode =
   | "NOT_A_PERDURE_DATABASE"
   | "SCHEMA_TOO_NEW"
   | "STORE_CLOSED"
+  | "STORE_UNAVAILABLE"
   | "WORKER_STATE";
 
 /** Where an error happened, when it concerns one instance and one of its steps. */
@@ -245,6 +246,22 @@ export class StoreClosedError extends PerdureError {
   override name = "StoreClosedError";
   constructor() {
     super("STORE_CLOSED", "The store is closed.");
+  }
+}
+
+/** The store's server cannot be reached (refused, timed out, connection lost). */
+export class StoreUnavailableError extends PerdureError {
+  override name = "StoreUnavailableError";
+  /** Where the store tried to connect, such as "postgres://app@db:5432/prod (schema perdure)". */
+  readonly location: string;
+  constructor(location: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message || (cause as { code?: string }).code : String(cause);
+    super(
+      "STORE_UNAVAILABLE",
+      `Cannot reach the store at ${location}: ${reason}. Check that the server is running and that the connection settings are right.`,
+      { cause },
+    );
+    this.location = location;
   }
 }
 

@@ -10,6 +10,8 @@ export interface FailureDetails {
   code?: string;
   /** The error's `cause`, recorded the same way. */
   cause?: FailureDetails;
+  /** The orchestration step the error came from (a failed activity or sub-orchestration call). */
+  step?: number;
 }
 
 const MAX_CAUSE_DEPTH = 8;
@@ -21,6 +23,8 @@ export function toFailureDetails(error: unknown, depth = 0): FailureDetails {
     if (error.stack !== undefined) details.stack = error.stack;
     const code = (error as { code?: unknown }).code;
     if (typeof code === "string" || typeof code === "number") details.code = String(code);
+    const step = (error as { step?: unknown }).step;
+    if (typeof step === "number") details.step = step;
     if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) details.cause = toFailureDetails(error.cause, depth + 1);
     return details;
   }
@@ -39,6 +43,7 @@ export function fromFailureDetails(details: FailureDetails): Error {
   error.name = details.name;
   if (details.stack !== undefined) error.stack = details.stack;
   if (details.code !== undefined) (error as Error & { code?: string }).code = details.code;
+  if (details.step !== undefined) (error as Error & { step?: number }).step = details.step;
   return error;
 }
 

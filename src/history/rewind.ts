@@ -28,27 +28,23 @@ const INCOMING = new Set<HistoryEvent["type"]>([
 type Failure = Extract<HistoryEvent, { type: "TaskFailed" | "SubOrchestrationInstanceFailed" }>;
 
 /**
- * Plans a rewind (Durable Functions' "rewind"): history is cut at the first failure that
- * was not retried (or, when the code itself threw, at the start of the failing episode).
+ * Plans a rewind (Durable Functions' "rewind"): history is cut at the failed call that
+ * failed the instance — named by the recorded error's step, else the failures of the final
+ * episode — or, when the code itself threw, at the start of the failing episode.
  * Replaying the kept history then leaves the failed calls waiting, so they run again, and
  * every completed call before the cut keeps its recorded result.
  */
 export function planRewind(history: readonly HistoryEvent[]): RewindPlan {
   const failedAt = history.findIndex((e) => e.type === "ExecutionFailed");
   const end = failedAt < 0 ? history.length : failedAt;
-  const terminal = terminalFailures(history, end);
-  let keep: number;
-  if (terminal.length > 0) {
-    keep = terminal[0] as number;
-  } else {
-    keep = 0;
-    for (let i = end - 1; i >= 0; i--) {
-      if (history[i]?.type === "OrchestratorStarted") {
-        keep = i;
-        break;
-      }
-    }
-  }
+  const lastEpisode = lastIndexOf(history, end, (e) => e.type === "OrchestratorStarted");
+  const all = terminalFailures(history, end);
+  // The call whose failure failed the instance, when the recorded error names it; else the
+  // failures of the final episode. Failures the code caught earlier and handled stay.
+  const causeStep = failingStep(history[failedAt]);
+  const culprit = causeStep === undefined ? -1 : lastIndexOf(history, end, (e) => isFailureOf(e, causeStep));
+  const terminal = culprit >= 0 ? all.filter((i) => i >= culprit) : all.filter((i) => i > lastEpisode);
+  const keep = terminal.length > 0 ? (terminal[0] as number) : Math.max(lastEpisode, 0);
   const terminalSet = new Set(terminal);
   const redeliver = history
     .slice(keep, end)
@@ -107,6 +103,30 @@ function addUnfinishedCalls(kept: readonly HistoryEvent[], plan: RewindPlan): vo
       plan.children.push({ step: event.step, attempt: event.attempt, instanceId: event.instanceId });
     }
   }
+}
+
+/** The step of the first failed call in the cause chain of the instance's failure. */
+function failingStep(event: HistoryEvent | undefined): number | undefined {
+  let failure = event?.type === "ExecutionFailed" ? event.failure : undefined;
+  while (failure) {
+    if (
+      (failure.code === "ACTIVITY_FAILED" || failure.code === "SUB_ORCHESTRATION_FAILED") &&
+      failure.step !== undefined
+    ) {
+      return failure.step;
+    }
+    failure = failure.cause;
+  }
+  return undefined;
+}
+
+function isFailureOf(event: HistoryEvent, step: number): boolean {
+  return (event.type === "TaskFailed" || event.type === "SubOrchestrationInstanceFailed") && event.step === step;
+}
+
+function lastIndexOf(history: readonly HistoryEvent[], end: number, test: (e: HistoryEvent) => boolean): number {
+  for (let i = end - 1; i >= 0; i--) if (test(history[i] as HistoryEvent)) return i;
+  return -1;
 }
 
 function lastScheduling(history: readonly HistoryEvent[], before: number, step: number): HistoryEvent | undefined {

@@ -220,8 +220,9 @@ export class InstanceRunner {
         executionId: randomUUID(),
         input: sub.input,
         createdAt: now,
-        // A retry starts a new run of the failed child under the same id.
-        replaceIfFinished: sub.attempt > 1,
+        // As in Durable Functions, a finished instance under the child's id is replaced: a
+        // retry, a parent that continued as new or was restarted all reuse the default id.
+        replaceIfFinished: true,
         parent: { instanceId: this.instanceId, executionId: this.executionId, step: sub.step, attempt: sub.attempt },
       })),
       status: outcome.status,

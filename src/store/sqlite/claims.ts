@@ -26,6 +26,12 @@ export function claimOperations(db: Database.Database) {
     `SELECT m.id, m.execution_id, m.event FROM inbox m JOIN instances i ON i.instance_id = m.instance_id
      WHERE m.instance_id = ? AND m.visible_at <= ? AND m.execution_id = i.execution_id ORDER BY m.id`,
   );
+  const anyClaimable = db
+    .prepare<{ now: number }, number>(
+      `SELECT EXISTS (SELECT 1 FROM activity_tasks WHERE lease_owner IS NULL AND visible_at <= @now)
+           OR EXISTS (SELECT 1 FROM activity_tasks WHERE lease_owner IS NOT NULL AND lease_expires_at < @now)`,
+    )
+    .pluck();
   const claimTasks = db.prepare(
     `UPDATE activity_tasks SET lease_owner = @workerId, lease_token = lease_token + 1, lease_expires_at = @leaseExpiresAt
      WHERE id IN (
@@ -73,6 +79,11 @@ export function claimOperations(db: Database.Database) {
         executionId: row.execution_id,
         event: JSON.parse(row.event) as IncomingEvent,
       }));
+    },
+
+    /** A read-only look first: most polls find nothing, and must not take the write lock for that. */
+    hasClaimableTasks(now: number): boolean {
+      return anyClaimable.get({ now }) === 1;
     },
 
     claimActivityTasks(workerId: string, now: number, leaseExpiresAt: number, limit: number): ActivityTask[] {

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { toFailureDetails } from "../../errors/failure.js";
-import type { HistoryEvent } from "../../history/events.js";
+import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
 import { type ActivityResultDelivery, type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
 import type { InstanceOperations } from "./instances.js";
@@ -41,7 +41,10 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
     `DELETE FROM inbox WHERE instance_id = ? AND execution_id = ?
        AND (NOT ? OR json_extract(event, '$.type') <> 'EventRaised')`,
   );
-  const moveMessages = db.prepare("UPDATE inbox SET execution_id = ? WHERE instance_id = ? AND execution_id = ?");
+  const keptMessages = db.prepare<[string, string], { visible_at: number; event: string }>(
+    "SELECT visible_at, event FROM inbox WHERE instance_id = ? AND execution_id = ? ORDER BY id",
+  );
+  const deleteKeptMessages = db.prepare("DELETE FROM inbox WHERE instance_id = ? AND execution_id = ?");
   const restart = db.prepare(
     "UPDATE instances SET execution_id = ?, input = ?, history_length = 0, custom_status = NULL WHERE instance_id = ?",
   );
@@ -52,7 +55,10 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
     deleteHistory.run(c.instanceId);
     deleteTasks.run(c.instanceId);
     dropOldMessages.run(c.instanceId, c.executionId, preserve);
-    moveMessages.run(next.executionId, c.instanceId, c.executionId);
+    // Events still in the inbox arrived after the carried-over ones (those reached history):
+    // queue them again after those, so that the events of one name keep their order.
+    const kept = keptMessages.all(c.instanceId, c.executionId);
+    deleteKeptMessages.run(c.instanceId, c.executionId);
     restart.run(next.executionId, encode(next.input, "continueAsNew input"), c.instanceId);
     const record = instances.get(c.instanceId);
     const started: Extract<HistoryEvent, { type: "ExecutionStarted" }> = {
@@ -65,6 +71,9 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
     if (next.parent) started.parent = next.parent;
     instances.send(c.instanceId, next.executionId, started, c.now);
     for (const event of next.carryOverEvents) instances.send(c.instanceId, next.executionId, event, c.now);
+    for (const m of kept) {
+      instances.send(c.instanceId, next.executionId, JSON.parse(m.event) as IncomingEvent, m.visible_at);
+    }
   };
 
   const commitOne = (c: EpisodeCommit): EpisodeCommitResult => {

@@ -179,6 +179,8 @@ export class SqliteStore implements Store {
     leaseExpiresAt: number,
     limit: number,
   ): Promise<ActivityTask[]> {
+    this.assertOpen();
+    if (!this.claims.hasClaimableTasks(now)) return [];
     return this.write(() => this.claims.claimActivityTasks(workerId, now, leaseExpiresAt, limit));
   }
 

@@ -61,6 +61,7 @@ CREATE TABLE activity_tasks (
   lease_token      INTEGER NOT NULL DEFAULT 0,
   lease_expires_at INTEGER
 );
-CREATE INDEX activity_tasks_by_visible ON activity_tasks (visible_at);
+CREATE INDEX activity_tasks_claimable ON activity_tasks (visible_at) WHERE lease_owner IS NULL;
+CREATE INDEX activity_tasks_by_lease_expiry ON activity_tasks (lease_expires_at) WHERE lease_owner IS NOT NULL;
 CREATE INDEX activity_tasks_by_instance ON activity_tasks (instance_id);
 CREATE INDEX activity_tasks_by_lease_owner ON activity_tasks (lease_owner) WHERE lease_owner IS NOT NULL;
