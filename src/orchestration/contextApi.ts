@@ -54,7 +54,7 @@ export class ContextApi implements OrchestrationContext {
   }
 
   callActivity<I, O>(activity: ActivityDefinition<I, O>, input?: I, options?: CallActivityOptions): DurableTask<O> {
-    if (!activity || activity.kind !== "activity") {
+    if (activity?.kind !== "activity") {
       throw this.invalid("ctx.callActivity needs an activity definition created with activity().");
     }
     const ex = this.executor;
@@ -83,7 +83,7 @@ export class ContextApi implements OrchestrationContext {
     input?: I,
     options?: CallSubOrchestrationOptions,
   ): DurableTask<O> {
-    if (!orchestration || orchestration.kind !== "orchestration") {
+    if (orchestration?.kind !== "orchestration") {
       throw this.invalid("ctx.callSubOrchestration needs an orchestration definition created with orchestration().");
     }
     const ex = this.executor;
