@@ -5,6 +5,8 @@ export default defineConfig({
   resolve: {
     alias: {
       "perdure/sqlite": fileURLToPath(new URL("./src/store/sqlite/index.ts", import.meta.url)),
+      "perdure/postgres": fileURLToPath(new URL("./src/store/postgres/index.ts", import.meta.url)),
+      "perdure/http": fileURLToPath(new URL("./src/http/index.ts", import.meta.url)),
       perdure: fileURLToPath(new URL("./src/index.ts", import.meta.url)),
     },
   },

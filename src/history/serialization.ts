@@ -1,6 +1,9 @@
 import type { ErrorLocation } from "../errors/errors.js";
 import { NotSerializableError } from "../errors/errors.js";
 
+/** Deeper values are refused: they are never legitimate data, and would exhaust the stack. */
+const MAX_DEPTH = 256;
+
 /** A value Perdure can store: what survives JSON unchanged. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -11,7 +14,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
  */
 export function assertSerializable(value: unknown, path: string, where: ErrorLocation = {}): void {
   const seen = new Set<object>();
-  const visit = (v: unknown, at: string): void => {
+  const visit = (v: unknown, at: string, depth = 0): void => {
+    if (depth > MAX_DEPTH) throw new NotSerializableError(at, `is nested more than ${MAX_DEPTH} levels deep`, where);
     switch (typeof v) {
       case "undefined":
       case "string":
@@ -34,7 +38,7 @@ export function assertSerializable(value: unknown, path: string, where: ErrorLoc
       seen.add(obj);
       obj.forEach((item, i) => {
         if (item === undefined) throw new NotSerializableError(`${at}[${i}]`, "is undefined inside an array", where);
-        visit(item, `${at}[${i}]`);
+        visit(item, `${at}[${i}]`, depth + 1);
       });
       seen.delete(obj);
       return;
@@ -47,7 +51,7 @@ export function assertSerializable(value: unknown, path: string, where: ErrorLoc
       throw new NotSerializableError(at, `is a ${kind}${hint}`, where);
     }
     seen.add(obj);
-    for (const [key, item] of Object.entries(obj)) visit(item, `${at}.${key}`);
+    for (const [key, item] of Object.entries(obj)) visit(item, `${at}.${key}`, depth + 1);
     seen.delete(obj);
   };
   visit(value, path);

@@ -139,6 +139,7 @@ describe("client.start", () => {
       ["undefined inside an array", [1, undefined], "input[1]"],
       ["a Set", new Set([1]), "input"],
       ["a class instance", { owner: new (class Account {})() }, "input.owner"],
+      ["nesting 2,000 levels deep", JSON.parse(`${"[".repeat(2000)}${"]".repeat(2000)}`), `input${"[0]".repeat(257)}`],
     ])("refuses %s with NOT_SERIALIZABLE, naming the spot, and writes nothing", async (_label, input, path) => {
       h = createHarness();
       const before = h.store.commitCount;

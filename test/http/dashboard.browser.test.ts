@@ -1,0 +1,244 @@
+// The dashboard end to end, in real headless Chromium (Debian's package, driven by
+// playwright-core): list, paging, filters, an instance's timeline, live refresh, raising an
+// event and terminating through the UI with its confirmation dialog, and user data that
+// contains <script> shown as text. Set UPDATE_SCREENSHOTS=1 to refresh docs/dashboard*.png.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Dialog, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHttpServer, type HttpServer } from "../../src/http/index.js";
+import { activities, greet, importFile, orchestrations, processOrder, waitForApproval } from "../fixtures/demoApp.js";
+import { capturingLogger } from "../helpers/capturingLogger.js";
+import { createHarness, type Harness } from "../helpers/harness.js";
+import { waitFor } from "../helpers/waitFor.js";
+import { CHROMIUM_ARGS, ensureChromium } from "../setup/chromium.js";
+
+const XSS = "<script>alert(1)</script>";
+const API_KEY = "dashboard-test-key-0123456789";
+
+let h: Harness;
+let server: HttpServer;
+let keyed: HttpServer;
+let base: string;
+let keyedBase: string;
+let browser: Browser;
+let page: Page;
+let shots: string;
+const dialogs: { type: string; message: string }[] = [];
+/** Confirmation dialogs are accepted only while a test expects one. */
+let acceptConfirm = false;
+
+function serve(options: { apiKey?: string } = {}): HttpServer {
+  return createHttpServer({ client: h.client, orchestrations, port: 0, logger: capturingLogger(), ...options });
+}
+
+beforeAll(async () => {
+  const executablePath = ensureChromium();
+  shots = process.env.UPDATE_SCREENSHOTS ? "docs" : mkdtempSync(join(tmpdir(), "perdure-shots-"));
+  h = createHarness();
+  await h.startWorker({ orchestrations, activities });
+  const order = {
+    id: "1042",
+    customer: "ada@example.com",
+    items: ["book", "lamp", "kettle"],
+    waitForConfirmation: true,
+  };
+  await h.client.start(processOrder, order, { instanceId: "order-1042" });
+  await h.client.start(waitForApproval, { note: XSS }, { instanceId: "approval-xss" });
+  await h.client.start(waitForApproval, { note: "expense report #7" }, { instanceId: "approval-7" });
+  await h.client.start(importFile, "customers.csv", { instanceId: "import-3" });
+  for (let i = 0; i < 22; i++) {
+    await h.client.start(greet, `user ${i}`, { instanceId: `greet-${String(i).padStart(2, "0")}` });
+  }
+  // The event arrives after the order has packed, so that it shows on the timeline as a marker.
+  await waitFor(async () => {
+    const status = await h.client.getStatus("order-1042");
+    return (status?.customStatus as { stage?: string } | undefined)?.stage === "awaiting confirmation";
+  }, "the order to wait for confirmation");
+  await h.client.raiseEvent("order-1042", "confirmed", { by: "ops@example.com" });
+  await h.client.waitForCompletion("order-1042", { timeout: 20_000 });
+  await h.client.waitForCompletion("import-3", { timeout: 20_000 });
+  for (let i = 0; i < 22; i++) await h.client.waitForCompletion(`greet-${String(i).padStart(2, "0")}`);
+
+  server = serve();
+  base = await server.listen();
+  keyed = serve({ apiKey: API_KEY });
+  keyedBase = await keyed.listen();
+  browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("dialog", (dialog: Dialog) => {
+    dialogs.push({ type: dialog.type(), message: dialog.message() });
+    if (dialog.type() === "confirm" && acceptConfirm) void dialog.accept();
+    else void dialog.dismiss();
+  });
+}, 900_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await keyed?.close();
+  await h?.dispose();
+  if (shots && !process.env.UPDATE_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
+});
+
+const rows = () => page.locator("tr[data-instance]");
+const rowIds = async () => rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.instance));
+
+async function openList(hash = "#/"): Promise<void> {
+  await page.goto(`${base}/${hash}`);
+  await page.locator(".results table, .results .empty").first().waitFor();
+}
+
+describe("dashboard", () => {
+  it("lists instances a page at a time", async () => {
+    const total = (await h.client.list({ pageSize: 1000 })).instances.length;
+    await openList();
+    await expect.poll(() => rows().count()).toBe(20);
+    const first = await rowIds();
+    await page.getByRole("button", { name: "Next →" }).click();
+    await expect.poll(() => rows().count()).toBe(total - 20);
+    const second = await rowIds();
+    expect(new Set([...first, ...second]).size).toBe(total);
+    await page.getByRole("button", { name: "← Previous" }).click();
+    await expect.poll(rowIds).toEqual(first);
+  });
+
+  it("filters by status, id prefix, name and creation time", async () => {
+    await openList();
+    await page.locator("label.chip", { hasText: "Failed" }).click();
+    await expect.poll(rowIds).toEqual(["import-3"]);
+    await page.locator("label.chip", { hasText: "Failed" }).click();
+    await page.getByPlaceholder("Instance id prefix").fill("approval");
+    await page.getByPlaceholder("Instance id prefix").press("Enter");
+    await expect.poll(rowIds).toEqual(["approval-xss", "approval-7"]);
+    await page.getByRole("button", { name: "Reset" }).click();
+    await page.getByPlaceholder("Orchestration name").fill("importFile");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(rowIds).toEqual(["import-3"]);
+    await page.getByRole("button", { name: "Reset" }).click();
+    await page.locator('input[name="from"]').fill("2999-01-01T00:00");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.locator(".results .empty").count()).toBe(1);
+    expect(await rows().count()).toBe(0);
+  });
+
+  it("shows an instance with its timeline: attempts, retry waits, a timer, an event, a linked sub-orchestration", async () => {
+    await openList();
+    await page.getByRole("link", { name: "order-1042" }).click();
+    await page.locator(".timeline").waitFor();
+    expect(page.url()).toContain("#/instances/order-1042");
+    await expect.poll(() => page.locator(".title-line .status").textContent()).toBe("Completed");
+
+    const charge = page.locator(".tl-row", { has: page.locator(".tl-name", { hasText: "chargeCard" }) });
+    expect(await charge.locator(".tl-attempt").count()).toBe(3);
+    expect(await charge.locator(".tl-attempt.tl-failed").count()).toBe(2);
+    expect(await charge.locator(".tl-backoff").count()).toBe(2);
+    expect(await charge.locator(".tl-attempts").textContent()).toBe("×3");
+    expect(await page.locator(".tl-row", { hasText: "packItem" }).count()).toBe(3);
+    expect(await page.locator(".timeline .tl-timer").count()).toBe(1);
+    expect(await page.locator(".timeline .tl-marker-event", { hasText: "confirmed" }).count()).toBe(1);
+    // Every bar has a width, and starts and ends inside the track.
+    const boxes = await page.locator(".tl-bar").evaluateAll((bars) =>
+      bars.map((bar) => ({
+        left: Number.parseFloat((bar as HTMLElement).style.left),
+        width: Number.parseFloat((bar as HTMLElement).style.width),
+      })),
+    );
+    for (const box of boxes) {
+      expect(box.left).toBeGreaterThanOrEqual(0);
+      expect(box.left + box.width).toBeLessThanOrEqual(100.001);
+    }
+
+    // A click on the second attempt shows its failure.
+    await charge.locator(".tl-attempt").nth(1).click();
+    await expect.poll(() => page.locator(".selection").textContent()).toContain("payment gateway timed out");
+    expect(await page.locator(".selection .failure-code").textContent()).toBe("ETIMEDOUT");
+    await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
+
+    const child = page.locator(".tl-row-sub a.tl-name");
+    expect(await child.textContent()).toBe("notifyCustomer");
+    await child.click();
+    await expect.poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("notifyCustomer");
+    const childId = decodeURIComponent(page.url().split("#/instances/")[1] ?? "");
+    expect((await h.client.getStatus(childId))?.parentInstanceId).toBe("order-1042");
+  });
+
+  it("shows input and custom status containing <script> as text, and runs none of it", async () => {
+    await openList("#/?prefix=approval");
+    await expect.poll(() => page.locator('tr[data-instance="approval-xss"] td.custom').textContent()).toBe(XSS);
+    await page.getByRole("link", { name: "approval-xss" }).click();
+    await expect.poll(() => page.locator('[data-panel="custom-status"] pre').textContent()).toBe(JSON.stringify(XSS));
+    expect(await page.locator('[data-panel="input"] pre').textContent()).toContain(XSS);
+    expect(await page.locator("main script").count()).toBe(0);
+    expect(await page.evaluate(() => document.scripts.length)).toBe(1);
+    expect(dialogs.filter((d) => d.type !== "confirm")).toEqual([]);
+  });
+
+  it("refreshes a running instance live, and raises an event through the UI", async () => {
+    const order = { id: "2001", customer: "bob@example.com", items: ["mug"], waitForConfirmation: true };
+    await h.client.start(processOrder, order, { instanceId: "order-live" });
+    await page.goto(`${base}/#/instances/order-live`);
+    await expect.poll(() => page.locator(".title-line .live").count()).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-panel="custom-status"] pre').textContent(), { timeout: 20_000 })
+      .toContain("awaiting confirmation");
+
+    await page.getByRole("button", { name: "Raise event" }).click();
+    await page.getByLabel("event name").fill("confirmed");
+    await page.getByLabel("event data").fill('{"by": "the dashboard"}');
+    acceptConfirm = true;
+    await page.getByRole("button", { name: "Send event" }).click();
+    // No reload: the page polls until the instance has finished.
+    await expect.poll(() => page.locator(".title-line .status").textContent(), { timeout: 20_000 }).toBe("Completed");
+    acceptConfirm = false;
+    expect(await page.locator(".title-line .live").count()).toBe(0);
+    expect(dialogs.at(-1)).toEqual({ type: "confirm", message: expect.stringContaining('"confirmed"') });
+    const history = await h.client.getHistory("order-live");
+    expect(history.find((e) => e.type === "EventRaised")).toMatchObject({
+      name: "confirmed",
+      input: { by: "the dashboard" },
+    });
+  });
+
+  it("terminates a running instance after confirmation, and not without it", async () => {
+    await page.goto(`${base}/#/instances/approval-7`);
+    await expect.poll(() => page.locator(".title-line .status").textContent()).toBe("Running");
+    const terminate = page.locator('button[data-action="terminate"]');
+
+    acceptConfirm = false;
+    await terminate.click();
+    expect(dialogs.at(-1)?.type).toBe("confirm");
+    expect((await h.client.getStatus("approval-7"))?.runtimeStatus).toBe("Running");
+
+    await page.getByLabel("reason").fill("expense withdrawn");
+    acceptConfirm = true;
+    const before = dialogs.length;
+    await terminate.click();
+    await expect.poll(() => page.locator(".title-line .status").textContent(), { timeout: 20_000 }).toBe("Terminated");
+    acceptConfirm = false;
+    expect(dialogs.slice(before)).toEqual([{ type: "confirm", message: expect.stringContaining('"approval-7"') }]);
+    const status = await h.client.getStatus("approval-7");
+    expect(status?.runtimeStatus).toBe("Terminated");
+    expect(status?.output).toBe("expense withdrawn");
+    expect(await terminate.isDisabled()).toBe(true);
+  });
+
+  it("passes the ?code= API key it was opened with on to the API", async () => {
+    await page.goto(`${keyedBase}/`);
+    await expect.poll(() => page.locator(".results .error-box").textContent()).toContain("UNAUTHORIZED");
+    await page.goto(`${keyedBase}/?code=${API_KEY}#/?prefix=approval`);
+    await expect.poll(rowIds).toEqual(["approval-xss", "approval-7"]);
+    await page.getByRole("link", { name: "approval-xss" }).click();
+    await expect.poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("waitForApproval");
+    expect(page.url()).toContain(`?code=${API_KEY}#/instances/approval-xss`);
+  });
+
+  it("takes a screenshot of the list", async () => {
+    await openList();
+    await expect.poll(() => rows().count()).toBe(20);
+    await page.screenshot({ path: join(shots, "dashboard-list.png") });
+    expect(dialogs.filter((d) => d.type !== "confirm")).toEqual([]);
+  });
+});
