@@ -1,0 +1,288 @@
+import pg from "pg";
+import { StoreClosedError, StoreUnavailableError } from "../../errors/errors.js";
+import type { HistoryEvent } from "../../history/events.js";
+import type {
+  ActivityResultDelivery,
+  ActivityTask,
+  EpisodeCommit,
+  EpisodeCommitResult,
+  InboxMessage,
+  InstancePage,
+  InstanceQuery,
+  InstanceRecord,
+  NewInstance,
+  PurgeSelector,
+  ReadyInstance,
+  RuntimeStatus,
+  Store,
+  StoreNotification,
+} from "../store.js";
+import { isTerminal } from "../store.js";
+import { claimOperations } from "./claims.js";
+import { Database, isConnectionError, sendOnly, storeTypes, type Tx } from "./connection.js";
+import { emptySignal, episodeOperations } from "./episodes.js";
+import { instanceOperations, tablesIn } from "./instances.js";
+import { managementOperations } from "./management.js";
+import { migrate } from "./migrate.js";
+import { Notifications } from "./notifications.js";
+import { type PostgresStoreOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { queryOperations } from "./queries.js";
+
+/**
+ * The store for many processes and machines: PostgreSQL, through a `pg` pool. Leases with
+ * fencing tokens keep workers from advancing one instance twice; LISTEN/NOTIFY wakes idle
+ * workers (and waiting clients) in other processes when work appears.
+ */
+export class PostgresStore implements Store {
+  readonly location: string;
+  /** The schema that holds the store's tables. */
+  readonly schema: string;
+  private readonly db: Database;
+  private readonly notifications: Notifications;
+  private readonly instances: ReturnType<typeof instanceOperations>;
+  private readonly claims: ReturnType<typeof claimOperations>;
+  private readonly episodes: ReturnType<typeof episodeOperations>;
+  private readonly management: ReturnType<typeof managementOperations>;
+  private readonly queries: ReturnType<typeof queryOperations>;
+  private readonly listeners = new Set<(notification: StoreNotification) => void>();
+  private closed = false;
+
+  private constructor(resolved: ResolvedOptions, pool: pg.Pool) {
+    this.location = resolved.location;
+    this.schema = resolved.schema;
+    this.db = new Database(pool, resolved.location);
+    const tables = tablesIn(resolved.quotedSchema);
+    this.notifications = new Notifications(resolved.schema, resolved.pool, (n) => this.notify(n));
+    this.instances = instanceOperations(tables);
+    this.claims = claimOperations(this.db, tables);
+    this.management = managementOperations(tables, this.instances);
+    this.queries = queryOperations(this.db, tables);
+    this.episodes = episodeOperations(this.db, tables, this.instances, (tx, signal) =>
+      this.notifications.publish(tx, signal),
+    );
+  }
+
+  /** Connects, migrates the schema and starts listening; see `postgresStore`. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const resolved = resolveOptions(options);
+    // Pipelining lets a transaction send its statements without waiting for each answer.
+    const pool = new pg.Pool({ ...resolved.pool, types: storeTypes(), pipeline: true });
+    // An idle connection that breaks is dropped by the pool; the next query opens another.
+    pool.on("error", () => undefined);
+    let store: PostgresStore | undefined;
+    try {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw new StoreUnavailableError(resolved.location, error);
+      });
+      try {
+        await migrate(client, resolved.schema, resolved.location);
+      } finally {
+        client.release();
+      }
+      store = new PostgresStore(resolved, pool);
+      await store.notifications.start();
+      return store;
+    } catch (error) {
+      await store?.notifications.close();
+      await pool.end().catch(() => undefined);
+      throw isConnectionError(error) && !(error instanceof StoreUnavailableError)
+        ? new StoreUnavailableError(resolved.location, error)
+        : error;
+    }
+  }
+
+  get commitCount(): number {
+    return this.db.commitCount;
+  }
+
+  async createInstances(requests: NewInstance[]): Promise<(Error | undefined)[]> {
+    const results = await this.write(async (tx) => {
+      const refusals = await this.instances.create(tx, requests);
+      if (refusals.some((r) => r === undefined)) sendOnly(this.notifications.publish(tx, { work: true, finished: [] }));
+      return refusals;
+    });
+    if (results.some((r) => r === undefined)) this.notify({ kind: "work" });
+    return results;
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
+    return this.instances.get(this.reader(), instanceId);
+  }
+
+  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    return this.instances.history(this.reader(), instanceId);
+  }
+
+  async terminateInstance(instanceId: string, reason: string, now: number): Promise<RuntimeStatus> {
+    const previous = await this.write(async (tx) => {
+      const status = await this.management.terminate(tx, instanceId, reason, now);
+      if (!isTerminal(status)) {
+        await this.notifications.publish(tx, { work: true, finished: [{ instanceId, status: "Terminated" }] });
+      }
+      return status;
+    });
+    this.notify({ kind: "instance-updated", instanceId, status: "Terminated" });
+    this.notify({ kind: "work" });
+    return previous;
+  }
+
+  async listChildren(instanceId: string): Promise<string[]> {
+    return this.management.children(this.reader(), instanceId);
+  }
+
+  async raiseEvent(instanceId: string, eventName: string, input: unknown, now: number): Promise<RuntimeStatus> {
+    const previous = await this.write(async (tx) => {
+      const status = await this.management.raiseEvent(tx, instanceId, eventName, input, now);
+      await this.workFor(tx);
+      return status;
+    });
+    this.notify({ kind: "work" });
+    return previous;
+  }
+
+  async setSuspended(instanceId: string, suspended: boolean, reason: string, now: number): Promise<RuntimeStatus> {
+    const { previous, next } = await this.write(async (tx) => {
+      const change = await this.management.setSuspended(tx, instanceId, suspended, reason, now);
+      await this.workFor(tx);
+      return change;
+    });
+    this.notify({ kind: "instance-updated", instanceId, status: next });
+    this.notify({ kind: "work" });
+    return previous;
+  }
+
+  async rewindInstance(instanceId: string, reason: string, now: number): Promise<string[]> {
+    const children = await this.write(async (tx) => {
+      const failed = await this.management.rewind(tx, instanceId, reason, now);
+      await this.workFor(tx);
+      return failed;
+    });
+    this.notify({ kind: "instance-updated", instanceId, status: "Running" });
+    this.notify({ kind: "work" });
+    return children;
+  }
+
+  async purgeInstances(selector: PurgeSelector): Promise<number> {
+    return this.write((tx) => this.management.purge(tx, selector));
+  }
+
+  async listInstances(query: InstanceQuery): Promise<InstancePage> {
+    this.assertOpen();
+    return this.queries.list(query);
+  }
+
+  async findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): Promise<ReadyInstance[]> {
+    this.assertOpen();
+    return this.claims.findReadyInstances(workerId, now, limit, busy);
+  }
+
+  async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {
+    this.assertOpen();
+    return this.claims.readInbox(instanceId, now);
+  }
+
+  async commitEpisodes(commits: EpisodeCommit[]): Promise<EpisodeCommitResult[]> {
+    this.assertOpen();
+    const { results } = await this.episodes.commit(commits);
+    let wakeWorkers = false;
+    commits.forEach((c, i) => {
+      if (!results[i]?.ok) return;
+      this.notify({ kind: "instance-updated", instanceId: c.instanceId, status: c.status });
+      const createsWork = c.newTimers.length > 0 || c.newInstances.length > 0 || c.continueAsNew !== undefined;
+      if (createsWork || isTerminal(c.status) || c.newTasks.some((t) => !t.leaseToCommitter)) wakeWorkers = true;
+    });
+    if (wakeWorkers) this.notify({ kind: "work" });
+    return results;
+  }
+
+  async claimActivityTasks(
+    workerId: string,
+    now: number,
+    leaseExpiresAt: number,
+    limit: number,
+  ): Promise<ActivityTask[]> {
+    this.assertOpen();
+    return this.claims.claimActivityTasks(workerId, now, leaseExpiresAt, limit);
+  }
+
+  async deliverActivityResults(deliveries: ActivityResultDelivery[], now: number): Promise<boolean[]> {
+    this.assertOpen();
+    const results = await this.episodes.deliver(deliveries, now);
+    if (results.some(Boolean)) this.notify({ kind: "work" });
+    return results;
+  }
+
+  async renewLeases(workerId: string, leaseExpiresAt: number): Promise<void> {
+    this.assertOpen();
+    await this.claims.renewLeases(workerId, leaseExpiresAt);
+  }
+
+  async releaseLeases(workerId: string, instanceIds?: string[]): Promise<void> {
+    await this.write(async (tx) => {
+      // Other processes' workers may take the released instances and tasks now.
+      if (await this.claims.releaseLeases(tx, workerId, instanceIds)) await this.workFor(tx);
+    });
+    this.notify({ kind: "work" });
+  }
+
+  async listLeaseOwners(): Promise<string[]> {
+    this.assertOpen();
+    return this.claims.listLeaseOwners();
+  }
+
+  async nextDueTime(now: number, workerId: string): Promise<number | undefined> {
+    this.assertOpen();
+    return this.claims.nextDueTime(now, workerId);
+  }
+
+  subscribe(listener: (notification: StoreNotification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    await this.notifications.close();
+    await this.db.pool.end();
+  }
+
+  private write<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return this.db.transaction(body);
+  }
+
+  /** The pool, for single-statement reads. */
+  private reader(): Tx {
+    this.assertOpen();
+    return this.db;
+  }
+
+  private workFor(tx: Tx): Promise<void> {
+    const signal = emptySignal();
+    signal.work = true;
+    return this.notifications.publish(tx, signal);
+  }
+
+  private notify(notification: StoreNotification): void {
+    for (const listener of this.listeners) listener(notification);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+/**
+ * Opens a Perdure store in a PostgreSQL database: connects, creates or migrates its schema
+ * (under an advisory lock, so many processes may start at once) and starts listening for
+ * other processes' work. Fails with STORE_UNAVAILABLE if the server cannot be reached,
+ * SCHEMA_TOO_NEW if the schema is newer than this code, and NOT_A_PERDURE_DATABASE if the
+ * schema holds tables of something else.
+ */
+export function postgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  return PostgresStore.open(options);
+}
+
+export type { PostgresStoreOptions } from "./options.js";
