@@ -22,7 +22,10 @@ export interface ClientOptions {
   store: Store;
   /** Time source; tests pass one they control. Default `Date.now`. */
   clock?: () => number;
-  /** How often `waitForCompletion` looks at a store written by another process. Default 250 ms. */
+  /**
+   * How often `waitForCompletion` re-reads the status, in case a change made by another
+   * process went unheard. Default 250 ms, or 5 s on a store that notifies across processes.
+   */
   pollIntervalMs?: number;
 }
 
@@ -119,7 +122,7 @@ class PerdureClient implements Client {
       throw new InvalidArgumentError('createClient needs a store, such as sqliteStore("perdure.db").');
     this.store = options.store;
     this.clock = options.clock ?? Date.now;
-    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.pollIntervalMs = options.pollIntervalMs ?? (this.store.notifiesAcrossProcesses ? 5_000 : 250);
     // Starts issued in the same tick share one transaction: group commit for clients too.
     this.starts = new GroupCommit((batch) => this.store.createInstances(batch));
   }

@@ -241,5 +241,7 @@ export interface Store {
   subscribe(listener: (notification: StoreNotification) => void): () => void;
   /** Number of write transactions committed through this store object (for benchmarks). */
   readonly commitCount: number;
+  /** True when `subscribe` also hears changes made by other processes (PostgreSQL's NOTIFY). */
+  readonly notifiesAcrossProcesses: boolean;
   close(): Promise<void>;
 }

@@ -91,6 +91,8 @@ export class PostgresStore implements Store {
     }
   }
 
+  readonly notifiesAcrossProcesses = true;
+
   get commitCount(): number {
     return this.db.commitCount;
   }

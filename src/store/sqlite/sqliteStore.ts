@@ -88,6 +88,9 @@ export class SqliteStore implements Store {
     this.totalChanges = this.db.prepare("SELECT total_changes()").pluck();
   }
 
+  /** Notifications reach listeners of this store object only; other processes are polled. */
+  readonly notifiesAcrossProcesses = false;
+
   get commitCount(): number {
     return this.commits;
   }
