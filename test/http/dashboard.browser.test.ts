@@ -58,8 +58,8 @@ beforeAll(async () => {
     return (status?.customStatus as { stage?: string } | undefined)?.stage === "awaiting confirmation";
   }, "the order to wait for confirmation");
   await h.client.raiseEvent("order-1042", "confirmed", { by: "ops@example.com" });
-  await h.client.waitForCompletion("order-1042", { timeout: 20_000 });
-  await h.client.waitForCompletion("import-3", { timeout: 20_000 });
+  await h.client.waitForCompletion("order-1042");
+  await h.client.waitForCompletion("import-3");
   for (let i = 0; i < 22; i++) await h.client.waitForCompletion(`greet-${String(i).padStart(2, "0")}`);
 
   server = serve();
@@ -83,6 +83,11 @@ afterAll(async () => {
   if (shots && !process.env.UPDATE_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
 });
 
+/** expect.poll with a deadline for a slow, busy machine (a guard against hanging, not a timing assertion). */
+function poll<T>(fn: () => T | Promise<T>) {
+  return expect.poll(fn, { timeout: 20_000 });
+}
+
 const rows = () => page.locator("tr[data-instance]");
 const rowIds = async () => rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.instance));
 
@@ -95,32 +100,32 @@ describe("dashboard", () => {
   it("lists instances a page at a time", async () => {
     const total = (await h.client.list({ pageSize: 1000 })).instances.length;
     await openList();
-    await expect.poll(() => rows().count()).toBe(20);
+    await poll(() => rows().count()).toBe(20);
     const first = await rowIds();
     await page.getByRole("button", { name: "Next →" }).click();
-    await expect.poll(() => rows().count()).toBe(total - 20);
+    await poll(() => rows().count()).toBe(total - 20);
     const second = await rowIds();
     expect(new Set([...first, ...second]).size).toBe(total);
     await page.getByRole("button", { name: "← Previous" }).click();
-    await expect.poll(rowIds).toEqual(first);
+    await poll(rowIds).toEqual(first);
   });
 
   it("filters by status, id prefix, name and creation time", async () => {
     await openList();
     await page.locator("label.chip", { hasText: "Failed" }).click();
-    await expect.poll(rowIds).toEqual(["import-3"]);
+    await poll(rowIds).toEqual(["import-3"]);
     await page.locator("label.chip", { hasText: "Failed" }).click();
     await page.getByPlaceholder("Instance id prefix").fill("approval");
     await page.getByPlaceholder("Instance id prefix").press("Enter");
-    await expect.poll(rowIds).toEqual(["approval-xss", "approval-7"]);
+    await poll(rowIds).toEqual(["approval-xss", "approval-7"]);
     await page.getByRole("button", { name: "Reset" }).click();
     await page.getByPlaceholder("Orchestration name").fill("importFile");
     await page.getByRole("button", { name: "Apply" }).click();
-    await expect.poll(rowIds).toEqual(["import-3"]);
+    await poll(rowIds).toEqual(["import-3"]);
     await page.getByRole("button", { name: "Reset" }).click();
     await page.locator('input[name="from"]').fill("2999-01-01T00:00");
     await page.getByRole("button", { name: "Apply" }).click();
-    await expect.poll(() => page.locator(".results .empty").count()).toBe(1);
+    await poll(() => page.locator(".results .empty").count()).toBe(1);
     expect(await rows().count()).toBe(0);
   });
 
@@ -129,7 +134,7 @@ describe("dashboard", () => {
     await page.getByRole("link", { name: "order-1042" }).click();
     await page.locator(".timeline").waitFor();
     expect(page.url()).toContain("#/instances/order-1042");
-    await expect.poll(() => page.locator(".title-line .status").textContent()).toBe("Completed");
+    await poll(() => page.locator(".title-line .status").textContent()).toBe("Completed");
 
     const charge = page.locator(".tl-row", { has: page.locator(".tl-name", { hasText: "chargeCard" }) });
     expect(await charge.locator(".tl-attempt").count()).toBe(3);
@@ -153,23 +158,23 @@ describe("dashboard", () => {
 
     // A click on the second attempt shows its failure.
     await charge.locator(".tl-attempt").nth(1).click();
-    await expect.poll(() => page.locator(".selection").textContent()).toContain("payment gateway timed out");
+    await poll(() => page.locator(".selection").textContent()).toContain("payment gateway timed out");
     expect(await page.locator(".selection .failure-code").textContent()).toBe("ETIMEDOUT");
     await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
 
     const child = page.locator(".tl-row-sub a.tl-name");
     expect(await child.textContent()).toBe("notifyCustomer");
     await child.click();
-    await expect.poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("notifyCustomer");
+    await poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("notifyCustomer");
     const childId = decodeURIComponent(page.url().split("#/instances/")[1] ?? "");
     expect((await h.client.getStatus(childId))?.parentInstanceId).toBe("order-1042");
   });
 
   it("shows input and custom status containing <script> as text, and runs none of it", async () => {
     await openList("#/?prefix=approval");
-    await expect.poll(() => page.locator('tr[data-instance="approval-xss"] td.custom').textContent()).toBe(XSS);
+    await poll(() => page.locator('tr[data-instance="approval-xss"] td.custom').textContent()).toBe(XSS);
     await page.getByRole("link", { name: "approval-xss" }).click();
-    await expect.poll(() => page.locator('[data-panel="custom-status"] pre').textContent()).toBe(JSON.stringify(XSS));
+    await poll(() => page.locator('[data-panel="custom-status"] pre').textContent()).toBe(JSON.stringify(XSS));
     expect(await page.locator('[data-panel="input"] pre').textContent()).toContain(XSS);
     expect(await page.locator("main script").count()).toBe(0);
     expect(await page.evaluate(() => document.scripts.length)).toBe(1);
@@ -180,10 +185,8 @@ describe("dashboard", () => {
     const order = { id: "2001", customer: "bob@example.com", items: ["mug"], waitForConfirmation: true };
     await h.client.start(processOrder, order, { instanceId: "order-live" });
     await page.goto(`${base}/#/instances/order-live`);
-    await expect.poll(() => page.locator(".title-line .live").count()).toBe(1);
-    await expect
-      .poll(() => page.locator('[data-panel="custom-status"] pre').textContent(), { timeout: 20_000 })
-      .toContain("awaiting confirmation");
+    await poll(() => page.locator(".title-line .live").count()).toBe(1);
+    await poll(() => page.locator('[data-panel="custom-status"] pre').textContent()).toContain("awaiting confirmation");
 
     await page.getByRole("button", { name: "Raise event" }).click();
     await page.getByLabel("event name").fill("confirmed");
@@ -191,7 +194,7 @@ describe("dashboard", () => {
     acceptConfirm = true;
     await page.getByRole("button", { name: "Send event" }).click();
     // No reload: the page polls until the instance has finished.
-    await expect.poll(() => page.locator(".title-line .status").textContent(), { timeout: 20_000 }).toBe("Completed");
+    await poll(() => page.locator(".title-line .status").textContent()).toBe("Completed");
     acceptConfirm = false;
     expect(await page.locator(".title-line .live").count()).toBe(0);
     expect(dialogs.at(-1)).toEqual({ type: "confirm", message: expect.stringContaining('"confirmed"') });
@@ -204,7 +207,7 @@ describe("dashboard", () => {
 
   it("terminates a running instance after confirmation, and not without it", async () => {
     await page.goto(`${base}/#/instances/approval-7`);
-    await expect.poll(() => page.locator(".title-line .status").textContent()).toBe("Running");
+    await poll(() => page.locator(".title-line .status").textContent()).toBe("Running");
     const terminate = page.locator('button[data-action="terminate"]');
 
     acceptConfirm = false;
@@ -216,7 +219,7 @@ describe("dashboard", () => {
     acceptConfirm = true;
     const before = dialogs.length;
     await terminate.click();
-    await expect.poll(() => page.locator(".title-line .status").textContent(), { timeout: 20_000 }).toBe("Terminated");
+    await poll(() => page.locator(".title-line .status").textContent()).toBe("Terminated");
     acceptConfirm = false;
     expect(dialogs.slice(before)).toEqual([{ type: "confirm", message: expect.stringContaining('"approval-7"') }]);
     const status = await h.client.getStatus("approval-7");
@@ -227,17 +230,17 @@ describe("dashboard", () => {
 
   it("passes the ?code= API key it was opened with on to the API", async () => {
     await page.goto(`${keyedBase}/`);
-    await expect.poll(() => page.locator(".results .error-box").textContent()).toContain("UNAUTHORIZED");
+    await poll(() => page.locator(".results .error-box").textContent()).toContain("UNAUTHORIZED");
     await page.goto(`${keyedBase}/?code=${API_KEY}#/?prefix=approval`);
-    await expect.poll(rowIds).toEqual(["approval-xss", "approval-7"]);
+    await poll(rowIds).toEqual(["approval-xss", "approval-7"]);
     await page.getByRole("link", { name: "approval-xss" }).click();
-    await expect.poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("waitForApproval");
+    await poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("waitForApproval");
     expect(page.url()).toContain(`?code=${API_KEY}#/instances/approval-xss`);
   });
 
   it("takes a screenshot of the list", async () => {
     await openList();
-    await expect.poll(() => rows().count()).toBe(20);
+    await poll(() => rows().count()).toBe(20);
     await page.screenshot({ path: join(shots, "dashboard-list.png") });
     expect(dialogs.filter((d) => d.type !== "confirm")).toEqual([]);
   });

@@ -14,6 +14,7 @@ const POLL_MS = 1500;
 /** Mounts the page of instance `id` into `root`; returns a function that stops it. */
 export function mountInstancePage(root, { api, id, hrefOf, listHref, navigate }) {
   const state = {
+    loads: 0,
     data: undefined,
     selected: undefined,
     open: new Set(),
@@ -33,16 +34,24 @@ export function mountInstancePage(root, { api, id, hrefOf, listHref, navigate })
 
   async function load() {
     clearTimeout(timer);
+    // Only the latest load renders and schedules the next poll: a poll still in flight when
+    // an action reloads must not start a second polling loop.
+    const seq = ++state.loads;
+    let data;
+    let loadError;
     try {
-      state.data = await api.get(id);
-      state.loadError = undefined;
+      data = await api.get(id);
     } catch (error) {
-      state.loadError = error;
+      loadError = error;
     }
-    if (state.stopped) return;
+    if (state.stopped || seq !== state.loads) return;
+    state.data = data;
+    state.loadError = loadError;
     render();
-    const live = state.loadError || (state.data && isActive(state.data.runtimeStatus));
-    if (live) timer = setTimeout(load, POLL_MS);
+    // Polling goes on while the instance is active, or after a failure that may pass (the
+    // server away, a 5xx); a 4xx such as a missing key will not change by itself.
+    const transient = loadError && !(loadError.status >= 400 && loadError.status < 500);
+    if (transient || (data && isActive(data.runtimeStatus))) timer = setTimeout(load, POLL_MS);
   }
 
   function render() {

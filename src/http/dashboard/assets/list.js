@@ -41,12 +41,12 @@ function toIso(local) {
 export function mountListPage(root, { api, filters, hrefOf, setFilters }) {
   // tokens[i] is the continuation token that fetches page i (page 0 needs none).
   const state = {
+    loads: 0,
     tokens: [undefined],
     page: 0,
     next: undefined,
     instances: [],
     error: undefined,
-    loading: true,
     stopped: false,
   };
   let timer;
@@ -68,17 +68,22 @@ export function mountListPage(root, { api, filters, hrefOf, setFilters }) {
 
   async function load() {
     clearTimeout(timer);
+    // A refresh still in flight when the page changes must not render the old page after it.
+    const seq = ++state.loads;
+    let page;
+    let error;
     try {
       const query = { ...filters, from: toIso(filters.from), to: toIso(filters.to) };
-      const page = await api.list(query, state.tokens[state.page]);
+      page = await api.list(query, state.tokens[state.page]);
+    } catch (caught) {
+      error = caught;
+    }
+    if (state.stopped || seq !== state.loads) return;
+    state.error = error;
+    if (page) {
       state.instances = page.instances;
       state.next = page.next;
-      state.error = undefined;
-    } catch (error) {
-      state.error = error;
     }
-    state.loading = false;
-    if (state.stopped) return;
     render();
     timer = setTimeout(function again() {
       if (document.hidden) timer = setTimeout(again, REFRESH_MS);

@@ -26,6 +26,11 @@ export function renderTimeline(model, { hrefOf, selected, onSelect }) {
   const width = (a, b) =>
     `${Math.max(0, ((Math.min(b, model.end) - Math.max(a, model.start)) / span) * 100).toFixed(3)}%`;
   const rightHalf = (t) => (t - model.start) / span > 0.7;
+  /** Where a bar's text goes: inside a wide bar, else after it, or before it near the right edge. */
+  const textPlace = (start, end) => {
+    if ((Math.min(end, model.end) - Math.max(start, model.start)) / span >= 0.3) return " tl-inside";
+    return rightHalf(end) ? " tl-left" : "";
+  };
 
   const step = tickStep(span);
   const ticks = [];
@@ -69,12 +74,16 @@ export function renderTimeline(model, { hrefOf, selected, onSelect }) {
       h("span", { class: `tl-kind tl-kind-${row.kind}`, title: KIND_LABEL[row.kind] }),
       name,
       attempts.length > 1 ? h("span", { class: "tl-attempts", title: "attempts" }, `×${attempts.length}`) : null,
-      h("span", { class: "tl-total" }, running ? "running" : formatDuration(last - first)),
+      h(
+        "span",
+        { class: "tl-total" },
+        running ? (row.kind === "timer" ? "waiting" : "running") : formatDuration(last - first),
+      ),
     );
     const bars = row.segments.map((segment, index) => {
       const key = `${row.key}/${index}`;
       const end = segment.end ?? (segment.kind === "timer" ? Math.min(segment.fireAt, model.end) : model.end);
-      const text = segmentText(segment, end);
+      const text = segmentText(segment, end, model.end);
       // Several segments in a row would write over each other: only the last one is labelled
       // (the row's label has the total and the number of attempts; every bar has a tooltip).
       const labelled = index === row.segments.length - 1;
@@ -88,7 +97,7 @@ export function renderTimeline(model, { hrefOf, selected, onSelect }) {
           dataset: { key, kind: segment.kind },
           on: { click: () => onSelect(key === selected ? undefined : key) },
         },
-        labelled ? h("span", { class: `tl-bar-text${rightHalf(end) ? " tl-left" : ""}` }, text) : null,
+        labelled ? h("span", { class: `tl-bar-text${textPlace(segment.start, end)}` }, text) : null,
       );
     });
     return h(
@@ -142,16 +151,20 @@ export function renderTimeline(model, { hrefOf, selected, onSelect }) {
   );
 }
 
-function segmentText(segment, end) {
+/** A bar's text; `now` is the timeline's end, for what has not happened yet. */
+function segmentText(segment, end, now) {
   const took = formatDuration(end - segment.start);
+  const attempt = segment.attempt > 1 ? `attempt ${segment.attempt} · ` : "";
   switch (segment.kind) {
     case "attempt":
-      if (segment.outcome === "running") return `attempt ${segment.attempt} · running ${took}`;
-      return `${segment.attempt > 1 ? `attempt ${segment.attempt} · ` : ""}${segment.outcome === "failed" ? "failed · " : ""}${took}`;
+      if (segment.outcome === "running") return `${attempt}running ${took}`;
+      return `${attempt}${segment.outcome === "failed" ? "failed · " : ""}${took}`;
     case "backoff":
-      return segment.end === null ? `retry at ${formatClock(segment.fireAt)}` : `retry wait ${took}`;
+      return segment.end === null ? `retry in ${formatDuration(segment.fireAt - now)}` : `retry wait ${took}`;
     case "timer":
-      return segment.end === null ? `fires ${formatClock(segment.fireAt)}` : `timer ${took}`;
+      return segment.end === null
+        ? `fires in ${formatDuration(segment.fireAt - now)} (${formatClock(segment.fireAt)})`
+        : `timer ${took}`;
     default:
       return took;
   }
