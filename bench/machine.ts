@@ -1,4 +1,4 @@
-import { arch, availableParallelism, cpus, release, tmpdir, totalmem, type } from "node:os";
+import { arch, availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type } from "node:os";
 
 /** What the figures were measured on; benchmark numbers mean nothing without it. */
 export interface MachineFacts {
@@ -10,6 +10,8 @@ export interface MachineFacts {
   os: string;
   /** Where the stores' temporary files live: fsync cost depends on this disk. */
   tempDir: string;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  loadAverage: number;
 }
 
 /** Reads the facts of the machine this process runs on. */
@@ -22,5 +24,6 @@ export function machineFacts(): MachineFacts {
     node: process.version,
     os: `${type()} ${release()} ${arch()}`,
     tempDir: tmpdir(),
+    loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }

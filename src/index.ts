@@ -23,10 +23,39 @@ export {
   type InputOf,
   type OrchestrationDefinition,
   type OrchestrationFunction,
+  type OrchestrationOptions,
   type OutputOf,
   orchestration,
 } from "./definitions/orchestration.js";
+export { DEFAULT_QUEUE, type QueueLimits, type QueueSettings } from "./definitions/queue.js";
 export type { RetryPolicy } from "./definitions/retryPolicy.js";
+export type { EntityContext, SignalEntityOptions, StartOrchestrationOptions } from "./entities/context.js";
+export {
+  type AnyEntity,
+  type EntityDefinition,
+  type EntityOperation,
+  type EntityOptions,
+  entity,
+  type OperationInput,
+  type OperationName,
+  type OperationResult,
+} from "./entities/definition.js";
+export type {
+  EntityPageResult,
+  EntityStatus,
+  ListEntitiesOptions,
+} from "./entities/entityClient.js";
+export {
+  EntityCallNotAllowedError,
+  EntityNotLockedError,
+  EntityOperationFailedError,
+  NestedCriticalSectionError,
+  UnknownEntityError,
+  UnknownEntityOperationError,
+} from "./entities/errors.js";
+export type { EntityRef } from "./entities/events.js";
+export type { EntityLock, EntityLockTarget } from "./entities/orchestrationEntities.js";
+export type { EntityCleanup } from "./store/entityStore.js";
 export * from "./errors/errors.js";
 export {
   ActivityFailedError,

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_USAGE, exitCodeOf } from "./cliError.js";
+import { addEntityCommands } from "./entityCommands.js";
 import { addManageCommands } from "./manageCommands.js";
 import { Output } from "./output.js";
 import { addQueryCommands } from "./queryCommands.js";
@@ -35,6 +36,7 @@ function createProgram(): Command {
   addStartCommand(program);
   addQueryCommands(program);
   addManageCommands(program);
+  addEntityCommands(program);
   return program;
 }
 

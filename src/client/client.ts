@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
+import type { SignalEntityOptions } from "../entities/context.js";
+import type { AnyEntity, OperationArgsWith, OperationName } from "../entities/definition.js";
+import {
+  EntityClient,
+  type EntityPageResult,
+  type EntityStatus,
+  type ListEntitiesOptions,
+} from "../entities/entityClient.js";
 import {
   InstanceNotActiveError,
   InstanceNotFoundError,
@@ -11,6 +19,7 @@ import {
 import type { FailureDetails } from "../errors/failure.js";
 import type { HistoryEvent } from "../history/events.js";
 import { assertSerializable } from "../history/serialization.js";
+import type { EntityCleanup } from "../store/entityStore.js";
 import { GroupCommit } from "../store/groupCommit.js";
 import { type InstanceRecord, isTerminal, type NewInstance, type RuntimeStatus, type Store } from "../store/store.js";
 import { type Duration, toMilliseconds } from "../time/duration.js";
@@ -23,8 +32,9 @@ export interface ClientOptions {
   /** Time source; tests pass one they control. Default `Date.now`. */
   clock?: () => number;
   /**
-   * How often `waitForCompletion` re-reads the status, in case a change made by another
-   * process went unheard. Default 250 ms, or 5 s on a store that notifies across processes.
+   * How often `waitForCompletion` re-reads the status, for changes made by another process
+   * that this one cannot hear of. Default 1 s, or 5 s on a store that notifies across
+   * processes. (Changes made through the same store object are noticed at once.)
    */
   pollIntervalMs?: number;
 }
@@ -105,6 +115,31 @@ export interface Client {
   purgeInstances(filter: { createdFrom?: Date; createdTo?: Date; runtimeStatus?: RuntimeStatus[] }): Promise<number>;
   /** Lists instances, oldest first, a page at a time. */
   list(options?: ListOptions): Promise<InstancePageResult>;
+  /**
+   * Sends an operation to an entity, one-way (with `at`: delivered no earlier than then).
+   * Given a definition, the operation name and input are checked; given a name, the signal
+   * is stored even if no worker registers that entity yet.
+   */
+  signalEntity<E extends AnyEntity, K extends OperationName<E>>(
+    entity: E,
+    key: string,
+    operation: K,
+    ...args: OperationArgsWith<E, K, SignalEntityOptions>
+  ): Promise<void>;
+  signalEntity(
+    entity: string,
+    key: string,
+    operation: string,
+    input?: unknown,
+    options?: SignalEntityOptions,
+  ): Promise<void>;
+  /** An entity's state; one never written reports `exists: false` (and its initial state, given the definition). */
+  getEntity<E extends AnyEntity>(entity: E, key: string): Promise<EntityStatus<ReturnType<E["initialState"]>>>;
+  getEntity(entity: string, key: string): Promise<EntityStatus>;
+  /** Lists entities with state, by name then key, a page at a time. */
+  listEntities(options?: ListEntitiesOptions): Promise<EntityPageResult>;
+  /** Releases locks held by orchestrations that no longer run, then deletes entities with nothing in them. */
+  cleanEntityStorage(): Promise<EntityCleanup>;
 }
 
 export function createClient(options: ClientOptions): Client {
@@ -116,15 +151,17 @@ class PerdureClient implements Client {
   private readonly clock: () => number;
   private readonly pollIntervalMs: number;
   private readonly starts: GroupCommit<NewInstance, Error | undefined>;
+  private readonly entities: EntityClient;
 
   constructor(options: ClientOptions) {
     if (!options?.store)
       throw new InvalidArgumentError('createClient needs a store, such as sqliteStore("perdure.db").');
     this.store = options.store;
     this.clock = options.clock ?? Date.now;
-    this.pollIntervalMs = options.pollIntervalMs ?? (this.store.notifiesAcrossProcesses ? 5_000 : 250);
+    this.pollIntervalMs = options.pollIntervalMs ?? (this.store.notifiesAcrossProcesses ? 5_000 : 1_000);
     // Starts issued in the same tick share one transaction: group commit for clients too.
     this.starts = new GroupCommit((batch) => this.store.createInstances(batch));
+    this.entities = new EntityClient(this.store, this.clock);
   }
 
   async start<I, O>(
@@ -142,6 +179,7 @@ class PerdureClient implements Client {
       name: orchestration.name,
       executionId: randomUUID(),
       input,
+      queue: orchestration.queue,
       createdAt: this.clock(),
       replaceIfFinished: options.replaceIfFinished === true,
       ...(options.startAt ? { startAt: toEpochMs(options.startAt, "startAt") } : {}),
@@ -164,12 +202,19 @@ class PerdureClient implements Client {
     checkInstanceId(instanceId);
     const timeoutMs = options.timeout === undefined ? undefined : toMilliseconds(options.timeout, "timeout");
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
-    let changed: (() => void) | undefined;
+    // Changes made through this store object arrive as notifications (a flag, so that one
+    // arriving while the status is being read is not lost); the poll is only for changes
+    // that this process cannot hear of, and it is slow so that many waiters cost little.
+    let finished = false;
+    let wake: (() => void) | undefined;
     const unsubscribe = this.store.subscribe((n) => {
-      if (n.kind === "instance-updated" && n.instanceId === instanceId && isTerminal(n.status)) changed?.();
+      if (n.kind !== "instance-updated" || n.instanceId !== instanceId || !isTerminal(n.status)) return;
+      finished = true;
+      wake?.();
     });
     try {
       for (;;) {
+        finished = false;
         const status = await this.getStatus<I, O>(instanceId);
         if (!status) throw new InstanceNotFoundError(instanceId);
         if (isTerminal(status.runtimeStatus)) return status;
@@ -179,13 +224,15 @@ class PerdureClient implements Client {
             instanceId,
           });
         }
+        if (finished) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(left, this.pollIntervalMs));
-          changed = () => {
+          wake = () => {
             clearTimeout(timer);
             resolve();
           };
         });
+        wake = undefined;
       }
     } finally {
       unsubscribe();
@@ -248,6 +295,8 @@ class PerdureClient implements Client {
       name: record.name,
       executionId: randomUUID(),
       input: record.input,
+      // The queue it ran on: the client has the name only, not the definition.
+      queue: record.queue,
       createdAt: this.clock(),
       replaceIfFinished: sameId,
     });
@@ -277,6 +326,28 @@ class PerdureClient implements Client {
     const result: InstancePageResult = { instances: page.instances.map((r) => toStatus(r)) };
     if (page.next) result.continuationToken = encodeContinuationToken(page.next);
     return result;
+  }
+
+  signalEntity(
+    entity: AnyEntity | string,
+    key: string,
+    operation: string,
+    input?: unknown,
+    options?: SignalEntityOptions,
+  ): Promise<void> {
+    return this.entities.signal(entity, key, operation, input, options);
+  }
+
+  getEntity<S>(entity: AnyEntity | string, key: string): Promise<EntityStatus<S>> {
+    return this.entities.get(entity, key) as Promise<EntityStatus<S>>;
+  }
+
+  listEntities(options?: ListEntitiesOptions): Promise<EntityPageResult> {
+    return this.entities.list(options);
+  }
+
+  cleanEntityStorage(): Promise<EntityCleanup> {
+    return this.entities.clean();
   }
 
   private async mustExist(instanceId: string): Promise<InstanceRecord> {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors/errors.js";
+import { checkQueueName, DEFAULT_QUEUE } from "./queue.js";
 import { type RetryPolicy, resolveRetryPolicy } from "./retryPolicy.js";
 
 /** What an activity knows about the call it serves. */
@@ -17,6 +18,11 @@ export interface ActivityContext {
   readonly idempotencyKey: string;
   /** Aborted when the worker is shutting down; long activities may stop early and be retried. */
   readonly signal: AbortSignal;
+  /**
+   * Always throws `EntityCallNotAllowedError`: an activity may run more than once and cannot
+   * wait durably, so it cannot call entities. Call them from the orchestration instead.
+   */
+  callEntity(entity: unknown, key: string, operation: string, input?: unknown): never;
 }
 
 export type ActivityFunction<I, O> = (input: I, ctx: ActivityContext) => O | Promise<O>;
@@ -24,6 +30,8 @@ export type ActivityFunction<I, O> = (input: I, ctx: ActivityContext) => O | Pro
 export interface ActivityOptions {
   /** Retry policy used by calls that do not give their own. */
   retry?: RetryPolicy;
+  /** The queue its calls are routed to: only workers serving it run them. Default "default". */
+  queue?: string;
 }
 
 /** A registered unit of work. Create with `activity()`. */
@@ -32,6 +40,8 @@ export interface ActivityDefinition<I = unknown, O = unknown> {
   readonly name: string;
   readonly fn: ActivityFunction<I, O>;
   readonly options: ActivityOptions;
+  /** The queue its calls are routed to. */
+  readonly queue: string;
 }
 
 /** Validates a definition's name: it is stored in history and must stay stable across deploys. */
@@ -40,6 +50,18 @@ export function checkDefinitionName(kind: string, name: unknown): asserts name i
     throw new InvalidArgumentError(
       `${kind} name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}.`,
     );
+  }
+}
+
+/** Refuses an options bag that is not an object or has keys the definition does not know (a typo). */
+export function checkOptionKeys(options: unknown, known: readonly string[], where: string): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${where}: options must be an object.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new InvalidArgumentError(`${where}: unknown option "${key}"; known: ${known.join(", ")}.`);
+    }
   }
 }
 
@@ -55,7 +77,9 @@ export function activity<I, O>(
 ): ActivityDefinition<I, Awaited<O>> {
   checkDefinitionName("activity", name);
   if (typeof fn !== "function") throw new InvalidArgumentError(`activity "${name}" needs a function.`);
+  checkOptionKeys(options, ["retry", "queue"], `activity "${name}"`);
   // Checked here so that a typo fails at start-up, not at the first failure of the activity.
   resolveRetryPolicy(options.retry);
-  return { kind: "activity", name, fn: fn as ActivityFunction<I, Awaited<O>>, options };
+  const queue = options.queue === undefined ? DEFAULT_QUEUE : checkQueueName(options.queue, `activity "${name}"`);
+  return { kind: "activity", name, fn: fn as ActivityFunction<I, Awaited<O>>, options, queue };
 }

@@ -25,7 +25,14 @@ export type PerdureErrorCode =
   | "SCHEMA_TOO_NEW"
   | "STORE_CLOSED"
   | "STORE_UNAVAILABLE"
-  | "WORKER_STATE";
+  | "WORKER_STATE"
+  // Durable entities (their classes are in src/entities/errors.ts).
+  | "UNKNOWN_ENTITY"
+  | "UNKNOWN_ENTITY_OPERATION"
+  | "ENTITY_OPERATION_FAILED"
+  | "ENTITY_NOT_LOCKED"
+  | "NESTED_CRITICAL_SECTION"
+  | "ENTITY_CALL_NOT_ALLOWED";
 
 /** Where an error happened, when it concerns one instance and one of its steps. */
 export interface ErrorLocation {

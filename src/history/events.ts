@@ -1,3 +1,5 @@
+import { describeEntityEvent } from "../entities/entityActions.js";
+import type { EntityHistoryEvent, EntityIncomingType } from "../entities/events.js";
 import type { FailureDetails } from "../errors/failure.js";
 
 /** The instance that started a sub-orchestration, and the call that waits for it. */
@@ -26,7 +28,16 @@ export type HistoryEvent =
       executionId: string;
       parent?: ParentLink;
     }
-  | { type: "TaskScheduled"; timestamp: number; step: number; name: string; input: unknown; attempt: number }
+  | {
+      type: "TaskScheduled";
+      timestamp: number;
+      step: number;
+      name: string;
+      input: unknown;
+      attempt: number;
+      /** The activity's queue, recorded when it is not "default" (a rewind routes the call again by it). */
+      queue?: string;
+    }
   | { type: "TaskCompleted"; timestamp: number; step: number; attempt: number; result: unknown }
   | { type: "TaskFailed"; timestamp: number; step: number; attempt: number; failure: FailureDetails }
   /** `attempt` is set on a retry timer: the attempt it will start. */
@@ -59,7 +70,9 @@ export type HistoryEvent =
   | { type: "ExecutionFailed"; timestamp: number; failure: FailureDetails }
   | { type: "ExecutionTerminated"; timestamp: number; reason: string }
   /** The execution ended by continuing as new; only seen in the status, never replayed. */
-  | { type: "ExecutionContinuedAsNew"; timestamp: number; input: unknown };
+  | { type: "ExecutionContinuedAsNew"; timestamp: number; input: unknown }
+  /** Calls to durable entities and their outcomes (see src/entities/events.ts). */
+  | EntityHistoryEvent;
 
 export type HistoryEventType = HistoryEvent["type"];
 
@@ -75,7 +88,8 @@ export type IncomingEvent = Extract<
       | "SubOrchestrationInstanceCompleted"
       | "SubOrchestrationInstanceFailed"
       | "EventRaised"
-      | "ExecutionRewound";
+      | "ExecutionRewound"
+      | EntityIncomingType;
   }
 >;
 
@@ -90,6 +104,11 @@ export function describeEvent(event: HistoryEvent): string {
       return event.attempt === undefined ? `a timer at step ${event.step}` : `a retry timer at step ${event.step}`;
     case "EventRaised":
       return `event "${event.name}"`;
+    case "EntityCallScheduled":
+    case "EntitySignalSent":
+    case "EntityLockRequested":
+    case "EntityUnlockSent":
+      return describeEntityEvent(event);
     default:
       return "step" in event ? `${event.type} at step ${event.step}` : event.type;
   }

@@ -1,3 +1,4 @@
+import { DEFAULT_QUEUE } from "../definitions/queue.js";
 import type { HistoryEvent, IncomingEvent } from "./events.js";
 
 /** How to rewind a failed instance: what to keep of its history and what to run again. */
@@ -7,7 +8,7 @@ export interface RewindPlan {
   /** Results and events recorded after the cut, to deliver again through the inbox. */
   redeliver: IncomingEvent[];
   /** Activity calls to run again: the failed ones and those in flight when the instance failed. */
-  activities: { step: number; attempt: number; name: string; input: unknown }[];
+  activities: { step: number; attempt: number; name: string; input: unknown; queue: string }[];
   /** Timers that had not fired. */
   timers: { step: number; fireAt: number }[];
   /** Sub-orchestrations the instance still waits for, by step. */
@@ -96,7 +97,8 @@ function addUnfinishedCalls(kept: readonly HistoryEvent[], plan: RewindPlan): vo
   }
   for (const event of open.values()) {
     if (event.type === "TaskScheduled") {
-      plan.activities.push({ step: event.step, attempt: event.attempt, name: event.name, input: event.input });
+      const { step, attempt, name, input } = event;
+      plan.activities.push({ step, attempt, name, input, queue: event.queue ?? DEFAULT_QUEUE });
     } else if (event.type === "TimerCreated") {
       plan.timers.push({ step: event.step, fireAt: event.fireAt });
     } else if (event.type === "SubOrchestrationInstanceCreated") {

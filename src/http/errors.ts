@@ -31,6 +31,7 @@ const STATUS_BY_CODE: Partial<Record<PerdureErrorCode, number>> = {
   // Durable Functions answers 410 Gone when an instance's status forbids the operation.
   INSTANCE_NOT_ACTIVE: 410,
   INVALID_INSTANCE_STATE: 410,
+  UNKNOWN_ENTITY_OPERATION: 400,
   STORE_CLOSED: 503,
 };
 

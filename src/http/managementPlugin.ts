@@ -7,6 +7,7 @@ import { checkApiKey, requireApiKey } from "./apiKey.js";
 import type { ManagementContext } from "./context.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
 import { instanceActionsRoutes } from "./instanceActionsRoutes.js";
+import { entitiesRoutes } from "./entitiesRoutes.js";
 import { instancesRoutes } from "./instancesRoutes.js";
 import { acceptJsonBodiesOnly, DEFAULT_BODY_LIMIT } from "./jsonBody.js";
 import { orchestratorsRoutes } from "./orchestratorsRoutes.js";
@@ -74,4 +75,5 @@ export const perdureManagementPlugin: FastifyPluginAsync<ManagementPluginOptions
   orchestratorsRoutes(app, ctx);
   instancesRoutes(app, ctx);
   instanceActionsRoutes(app, ctx);
+  entitiesRoutes(app, ctx);
 };

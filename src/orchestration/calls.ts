@@ -1,18 +1,36 @@
+import { DEFAULT_QUEUE } from "../definitions/queue.js";
 import type { ResolvedRetryPolicy } from "../definitions/retryPolicy.js";
+import {
+  describeEntityAction,
+  type EntityAction,
+  entityActionMatches,
+  entityActionToEvent,
+} from "../entities/entityActions.js";
 import type { HistoryEvent } from "../history/events.js";
 import type { DurableTask, TimerTask } from "./durableTask.js";
 
 /** A durable call the code made and that history has not recorded yet. */
 export type Action =
-  | { kind: "scheduleActivity"; step: number; name: string; input: unknown; attempt: number }
+  | { kind: "scheduleActivity"; step: number; name: string; input: unknown; attempt: number; queue: string }
   | { kind: "createTimer"; step: number; fireAt: number; attempt?: number }
-  | { kind: "createSubOrchestration"; step: number; name: string; instanceId: string; input: unknown; attempt: number };
+  | {
+      kind: "createSubOrchestration";
+      step: number;
+      name: string;
+      instanceId: string;
+      input: unknown;
+      attempt: number;
+      queue: string;
+    }
+  | EntityAction;
 
 export type ActionOf<K extends Action["kind"]> = Extract<Action, { kind: K }>;
 
 /** A call that retries by policy: its attempts share one step. */
 export interface RetryableCall {
   name: string;
+  /** The queue of the definition called: where its attempts are routed. */
+  queue: string;
   input: unknown;
   policy: ResolvedRetryPolicy;
   firstScheduledAt: number;
@@ -30,8 +48,8 @@ export type Call =
 /** The history event that records an action. */
 export function actionToEvent(action: Action, timestamp: number): HistoryEvent {
   switch (action.kind) {
-    case "scheduleActivity":
-      return {
+    case "scheduleActivity": {
+      const event: HistoryEvent = {
         type: "TaskScheduled",
         timestamp,
         step: action.step,
@@ -39,6 +57,10 @@ export function actionToEvent(action: Action, timestamp: number): HistoryEvent {
         input: action.input,
         attempt: action.attempt,
       };
+      // Default-queue histories stay as they were before queues existed.
+      if (action.queue !== DEFAULT_QUEUE) event.queue = action.queue;
+      return event;
+    }
     case "createTimer": {
       const event: HistoryEvent = { type: "TimerCreated", timestamp, step: action.step, fireAt: action.fireAt };
       if (action.attempt !== undefined) event.attempt = action.attempt;
@@ -54,6 +76,8 @@ export function actionToEvent(action: Action, timestamp: number): HistoryEvent {
         input: action.input,
         attempt: action.attempt,
       };
+    default:
+      return entityActionToEvent(action, timestamp);
   }
 }
 
@@ -73,7 +97,7 @@ export function actionMatches(action: Action | undefined, event: HistoryEvent): 
         action.attempt === event.attempt
       );
     default:
-      return false;
+      return entityActionMatches(action, event);
   }
 }
 
@@ -87,5 +111,7 @@ export function describeAction(action: Action | undefined, step: number): string
       return action.attempt === undefined ? `created a timer at step ${step}` : `created a retry timer at step ${step}`;
     case "createSubOrchestration":
       return `called sub-orchestration "${action.name}" (instance "${action.instanceId}") at step ${step}`;
+    default:
+      return describeEntityAction(action, step);
   }
 }

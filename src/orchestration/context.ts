@@ -1,6 +1,15 @@
 import type { ActivityDefinition } from "../definitions/activity.js";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import type { RetryPolicy } from "../definitions/retryPolicy.js";
+import type { SignalEntityOptions } from "../entities/context.js";
+import type {
+  AnyEntity,
+  OperationArgsWith,
+  OperationInputArgs,
+  OperationName,
+  OperationResult,
+} from "../entities/definition.js";
+import type { EntityLock, EntityLockTarget } from "../entities/orchestrationEntities.js";
 import type { Duration } from "../time/duration.js";
 import type { CancellableTask, DurableTask, TimerTask } from "./durableTask.js";
 import type { Logger } from "./logger.js";
@@ -90,4 +99,29 @@ export interface OrchestrationContext {
    * Return right after calling it; the rest of this execution is abandoned.
    */
   continueAsNew(input: unknown, options?: ContinueAsNewOptions): void;
+  /**
+   * Calls an entity operation and resolves with its result, or rejects with
+   * `EntityOperationFailedError` (the operation's error as `cause`). Inside a critical
+   * section, only the locked entities can be called.
+   */
+  callEntity<E extends AnyEntity, K extends OperationName<E>>(
+    entity: E,
+    key: string,
+    operation: K,
+    ...input: OperationInputArgs<E, K>
+  ): DurableTask<OperationResult<E, K>>;
+  /** Sends an entity operation one-way (with `at`: delivered no earlier than then). */
+  signalEntity<E extends AnyEntity, K extends OperationName<E>>(
+    entity: E,
+    key: string,
+    operation: K,
+    ...args: OperationArgsWith<E, K, SignalEntityOptions>
+  ): void;
+  /**
+   * Starts a critical section: locks the entities (one at a time, in a fixed order, so that
+   * sections cannot deadlock) and resolves once all are held. Until `lock.release()`, no
+   * other orchestration's operations run on them, and this orchestration can call only
+   * them. Sections cannot be nested.
+   */
+  lockEntities(...entities: EntityLockTarget[]): DurableTask<EntityLock>;
 }

@@ -2,6 +2,21 @@ import { checkInstanceId } from "../client/instanceId.js";
 import type { ActivityDefinition } from "../definitions/activity.js";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import { resolveRetryPolicy } from "../definitions/retryPolicy.js";
+import type { SignalEntityOptions } from "../entities/context.js";
+import type {
+  AnyEntity,
+  OperationArgsWith,
+  OperationInputArgs,
+  OperationName,
+  OperationResult,
+} from "../entities/definition.js";
+import {
+  callEntity,
+  type EntityLock,
+  type EntityLockTarget,
+  lockEntities,
+  signalEntity,
+} from "../entities/orchestrationEntities.js";
 import { EventTimeoutError, InvalidArgumentError, UnknownOrchestrationError } from "../errors/errors.js";
 import { assertSerializable } from "../history/serialization.js";
 import { type Duration, toMilliseconds } from "../time/duration.js";
@@ -63,10 +78,11 @@ export class ContextApi implements OrchestrationContext {
     const policy = resolveRetryPolicy(options?.retry ?? activity.options.retry);
     ex.nextStep++;
     const task = ex.newTask(new DurableTask<unknown>(`activity "${activity.name}" (step ${step})`));
-    const { name } = activity;
+    const { name, queue } = activity;
     ex.calls.set(step, {
       kind: "activity",
       name,
+      queue,
       input,
       policy,
       firstScheduledAt: ex.currentTime,
@@ -74,7 +90,7 @@ export class ContextApi implements OrchestrationContext {
       waitingForRetry: false,
       task,
     });
-    ex.pending.set(step, { kind: "scheduleActivity", step, name, input, attempt: 1 });
+    ex.pending.set(step, { kind: "scheduleActivity", step, name, input, attempt: 1, queue });
     return task as DurableTask<O>;
   }
 
@@ -89,19 +105,20 @@ export class ContextApi implements OrchestrationContext {
     const ex = this.executor;
     const step = ex.nextStep;
     const where = { instanceId: ex.instanceId, step };
-    if (ex.options.isKnownOrchestration && !ex.options.isKnownOrchestration(orchestration.name)) {
+    if (ex.options.isKnownOrchestration && !ex.options.isKnownOrchestration(orchestration.name, orchestration.queue)) {
       throw new UnknownOrchestrationError(orchestration.name, where);
     }
     assertSerializable(input, `input of sub-orchestration "${orchestration.name}"`, where);
     const instanceId = checkInstanceId(options?.instanceId ?? `${ex.instanceId}:${step}`);
     const policy = resolveRetryPolicy(options?.retry);
     ex.nextStep++;
-    const { name } = orchestration;
+    const { name, queue } = orchestration;
     const task = ex.newTask(new DurableTask<unknown>(`sub-orchestration "${name}" (step ${step})`));
     ex.calls.set(step, {
       kind: "subOrchestration",
       instanceId,
       name,
+      queue,
       input,
       policy,
       firstScheduledAt: ex.currentTime,
@@ -109,7 +126,7 @@ export class ContextApi implements OrchestrationContext {
       waitingForRetry: false,
       task,
     });
-    ex.pending.set(step, { kind: "createSubOrchestration", step, name, instanceId, input, attempt: 1 });
+    ex.pending.set(step, { kind: "createSubOrchestration", step, name, instanceId, input, attempt: 1, queue });
     return task as DurableTask<O>;
   }
 
@@ -195,6 +212,28 @@ export class ContextApi implements OrchestrationContext {
   continueAsNew(input: unknown, options: ContinueAsNewOptions = {}): void {
     assertSerializable(input, "continueAsNew input", { instanceId: this.executor.instanceId });
     this.executor.continued = { input, preserveUnprocessedEvents: options.preserveUnprocessedEvents === true };
+  }
+
+  callEntity<E extends AnyEntity, K extends OperationName<E>>(
+    entity: E,
+    key: string,
+    operation: K,
+    ...input: OperationInputArgs<E, K>
+  ): DurableTask<OperationResult<E, K>> {
+    return callEntity(this.executor, entity, key, operation, input[0]) as DurableTask<OperationResult<E, K>>;
+  }
+
+  signalEntity<E extends AnyEntity, K extends OperationName<E>>(
+    entity: E,
+    key: string,
+    operation: K,
+    ...args: OperationArgsWith<E, K, SignalEntityOptions>
+  ): void {
+    signalEntity(this.executor, entity, key, operation, args[0], args[1]);
+  }
+
+  lockEntities(...entities: EntityLockTarget[]): DurableTask<EntityLock> {
+    return lockEntities(this.executor, entities);
   }
 
   private subscribeAll<T>(tasks: readonly PromiseLike<T>[], what: string): PromiseLike<T>[] {

@@ -1,5 +1,7 @@
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import { nextRetryDelay } from "../definitions/retryPolicy.js";
+import { type EntityAction, isEntityAction, isOneWayEntityAction } from "../entities/entityActions.js";
+import { deliverEntityEvent, OrchestrationEntities } from "../entities/orchestrationEntities.js";
 import { NonDeterminismError, NonDurableAwaitError } from "../errors/errors.js";
 import {
   ActivityFailedError,
@@ -46,6 +48,8 @@ export interface EpisodeResult {
   activities: ActionOf<"scheduleActivity">[];
   timers: ActionOf<"createTimer">[];
   subOrchestrations: ActionOf<"createSubOrchestration">[];
+  /** Entity calls, signals, lock requests and releases, in the order the code made them. */
+  entityActions?: EntityAction[];
   /** Steps of recorded timers that were cancelled: their TimerFired must never be delivered. */
   cancelledTimers: number[];
   outcome: EpisodeOutcome;
@@ -54,8 +58,13 @@ export interface EpisodeResult {
 }
 
 export interface ExecutorOptions {
-  /** Tells whether a sub-orchestration name can run here; unknown names fail at the call. */
-  isKnownOrchestration?: (name: string) => boolean;
+  /**
+   * Tells whether a sub-orchestration (by name, on its queue) can run; unknown names fail at
+   * the call. A worker can vouch only for the queues it serves.
+   */
+  isKnownOrchestration?: (name: string, queue: string) => boolean;
+  /** Tells whether an entity name is registered here; unknown names fail at the call. */
+  isKnownEntity?: (name: string) => boolean;
 }
 
 const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -79,6 +88,8 @@ export class OrchestrationExecutor {
   readonly eventWaiters: { name: string; task: DurableTask<unknown>; timeout?: TimerTask }[] = [];
   /** Patch ids recorded in history (so replay takes the branch the original run took). */
   readonly recordedPatches = new Set<string>();
+  /** Open entity calls and the critical section. */
+  readonly entities = new OrchestrationEntities();
   /** What `ctx.patched(id)` answered in this execution: the first answer sticks. */
   readonly patchDecisions = new Map<string, boolean>();
   readonly newPatches: string[] = [];
@@ -137,11 +148,13 @@ export class OrchestrationExecutor {
     }
     const actions = [...this.pending.values()];
     this.pending.clear();
+    const entityActions: EntityAction[] = [];
     const result: EpisodeResult = {
       newEvents: [],
       activities: [],
       timers: [],
       subOrchestrations: [],
+      entityActions,
       cancelledTimers: this.cancelledTimers,
       outcome: this.outcome(),
       customStatus: this.customStatus,
@@ -154,13 +167,21 @@ export class OrchestrationExecutor {
     if (result.outcome.status === "Running") {
       for (const action of actions) {
         recorded.push(actionToEvent(action, now));
-        if (action.kind === "scheduleActivity") result.activities.push(action);
+        if (isEntityAction(action)) entityActions.push(action);
+        else if (action.kind === "scheduleActivity") result.activities.push(action);
         else if (action.kind === "createTimer") result.timers.push(action);
         else result.subOrchestrations.push(action);
       }
       if (!this.isWaitingOnDurableWork()) {
         this.settled = { ok: false, error: new NonDurableAwaitError(this.instanceId) };
         result.outcome = this.outcome();
+      }
+    } else if (result.outcome.status !== "Failed") {
+      // Signals (and lock releases) are one-way: the episode that ends the execution sends them too.
+      for (const action of actions) {
+        if (!isOneWayEntityAction(action)) continue;
+        recorded.push(actionToEvent(action, now));
+        entityActions.push(action);
       }
     }
     const end = endEvent(result.outcome, now);
@@ -280,6 +301,18 @@ export class OrchestrationExecutor {
         this.deliverEvent(event.name, event.input);
         await drainMicrotasks();
         return true;
+      case "EntityCallScheduled":
+      case "EntitySignalSent":
+      case "EntityLockRequested":
+      case "EntityUnlockSent":
+        this.confirm(event);
+        return true;
+      case "EntityOperationCompleted":
+      case "EntityOperationFailed":
+      case "EntityLockGranted":
+        if (!deliverEntityEvent(this, event)) return this.unexpected(event);
+        await drainMicrotasks();
+        return true;
       default:
         // Markers (patches, suspension, rewind, the end): nothing to do on replay.
         return true;
@@ -360,7 +393,19 @@ export class OrchestrationExecutor {
 
   /** Matches a recorded scheduling event with the action the code took at that step. */
   private confirm(
-    event: Extract<HistoryEvent, { type: "TaskScheduled" | "TimerCreated" | "SubOrchestrationInstanceCreated" }>,
+    event: Extract<
+      HistoryEvent,
+      {
+        type:
+          | "TaskScheduled"
+          | "TimerCreated"
+          | "SubOrchestrationInstanceCreated"
+          | "EntityCallScheduled"
+          | "EntitySignalSent"
+          | "EntityLockRequested"
+          | "EntityUnlockSent";
+      }
+    >,
   ): void {
     const action = this.pending.get(event.step);
     if (!actionMatches(action, event)) {
@@ -392,7 +437,7 @@ export class OrchestrationExecutor {
 
 function retryAction(step: number, call: Extract<Call, RetryableCall>): Action {
   return call.kind === "activity"
-    ? { kind: "scheduleActivity", step, name: call.name, input: call.input, attempt: call.attempt }
+    ? { kind: "scheduleActivity", step, name: call.name, input: call.input, attempt: call.attempt, queue: call.queue }
     : {
         kind: "createSubOrchestration",
         step,
@@ -400,6 +445,7 @@ function retryAction(step: number, call: Extract<Call, RetryableCall>): Action {
         instanceId: call.instanceId,
         input: call.input,
         attempt: call.attempt,
+        queue: call.queue,
       };
 }
 

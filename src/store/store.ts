@@ -1,5 +1,7 @@
+import type { QueueSettings } from "../definitions/queue.js";
 import type { FailureDetails } from "../errors/failure.js";
 import type { HistoryEvent, IncomingEvent, ParentLink } from "../history/events.js";
+import type { EntityStore, NewEntityMessage } from "./entityStore.js";
 
 /**
  * Runtime statuses, as Durable Functions names them.
@@ -41,6 +43,8 @@ export interface InstanceRecord {
   completedAt?: number;
   /** The orchestration that started this one as a sub-orchestration. */
   parentInstanceId?: string;
+  /** The queue of its orchestration: only workers serving it run its episodes. */
+  queue: string;
 }
 
 export interface NewInstance {
@@ -55,6 +59,8 @@ export interface NewInstance {
   parent?: ParentLink;
   /** Do not start before this time (scheduled start). Default: at once. */
   startAt?: number;
+  /** The queue of its orchestration (kept by continue-as-new). Default "default". */
+  queue?: string;
 }
 
 /**
@@ -87,6 +93,7 @@ export interface ActivityTask {
   name: string;
   input: unknown;
   leaseToken: number;
+  queue: string;
 }
 
 export interface NewActivityTask {
@@ -94,7 +101,13 @@ export interface NewActivityTask {
   attempt: number;
   name: string;
   input: unknown;
-  /** Lease the task to the committing worker at once (the fast path: it runs it itself). */
+  /** The activity's queue: only workers serving it claim the task. Default "default". */
+  queue?: string;
+  /**
+   * Lease the task to the committing worker at once (the fast path: it runs it itself).
+   * Refused for a queue with limits (see `configureQueues`): such a task is left for
+   * `claimActivityTasks`, which alone applies the limits.
+   */
   leaseToCommitter: boolean;
 }
 
@@ -139,13 +152,22 @@ export interface EpisodeCommit {
   customStatus?: { value: unknown };
   /** Give up the lease with this commit (finished, or evicted from the worker's cache). */
   releaseLease: boolean;
+  /** Entity operations, signals, lock requests and releases the episode sends (see entityStore.ts). */
+  entityMessages?: NewEntityMessage[];
   now: number;
   leaseExpiresAt: number;
 }
 
 /** `lease-lost`: another worker owns the instance now; `error`: the episode could not be written. */
 export type EpisodeCommitResult =
-  | { ok: true; taskIds: number[]; leaseToken: number }
+  | {
+      ok: true;
+      /** The ids of `newTasks`, in order. */
+      taskIds: number[];
+      /** For each of `newTasks`: whether it was leased to the committer (asked for, and its queue has no limits). */
+      leased: boolean[];
+      leaseToken: number;
+    }
   | { ok: false; reason: "lease-lost" }
   | { ok: false; reason: "error"; error: unknown };
 
@@ -193,7 +215,7 @@ export type StoreNotification =
  * passes the same contract suite. All times are milliseconds since the epoch, passed in by
  * the caller so that tests can control the clock.
  */
-export interface Store {
+export interface Store extends EntityStore {
   /** Where the store lives, for messages ("sqlite:/path/to/file.db"). */
   readonly location: string;
 
@@ -216,15 +238,35 @@ export interface Store {
   /** Instances matching the query, ordered by creation time then id, a page at a time. */
   listInstances(query: InstanceQuery): Promise<InstancePage>;
 
-  /** Up to `limit` instances with due messages and no live lease (or the worker's own), not in `busy`. */
-  findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): Promise<ReadyInstance[]>;
+  /**
+   * Up to `limit` instances of the given queues (default: "default") with due messages and no
+   * live lease (or the worker's own), not in `busy`.
+   */
+  findReadyInstances(
+    workerId: string,
+    now: number,
+    limit: number,
+    busy: string[],
+    queues?: string[],
+  ): Promise<ReadyInstance[]>;
   /** Due messages of an instance's current execution, oldest first. */
   readInbox(instanceId: string, now: number): Promise<InboxMessage[]>;
   /** Commits episodes of many instances in one transaction (group commit). */
   commitEpisodes(commits: EpisodeCommit[]): Promise<EpisodeCommitResult[]>;
 
-  /** Leases up to `limit` activity tasks that are due and not leased by a live worker. */
-  claimActivityTasks(workerId: string, now: number, leaseExpiresAt: number, limit: number): Promise<ActivityTask[]>;
+  /**
+   * Leases up to `limit` activity tasks of the given queues (default: "default") that are due
+   * and not leased by a live worker, oldest first. Atomically with the claim, a queue with
+   * limits gets no more than its concurrency allows (counting unexpired leases of every
+   * worker) and no more than its token bucket holds at `now`.
+   */
+  claimActivityTasks(
+    workerId: string,
+    now: number,
+    leaseExpiresAt: number,
+    limit: number,
+    queues?: string[],
+  ): Promise<ActivityTask[]>;
   /** Records activity outcomes as inbox messages, each only if its task is still leased as given. */
   deliverActivityResults(deliveries: ActivityResultDelivery[], now: number): Promise<boolean[]>;
 
@@ -234,8 +276,20 @@ export interface Store {
   releaseLeases(workerId: string, instanceIds?: string[]): Promise<void>;
   /** Workers that currently hold leases. */
   listLeaseOwners(): Promise<string[]>;
-  /** The earliest time after `now` at which a message or task becomes due, or another worker's lease ends. */
-  nextDueTime(now: number, workerId: string): Promise<number | undefined>;
+  /**
+   * The earliest time after `now` at which a message or task becomes due, another worker's
+   * lease ends, or a rate-limited queue with waiting tasks gets its next token. Tasks and
+   * queues count only if in `queues` (when given).
+   */
+  nextDueTime(now: number, workerId: string, queues?: string[]): Promise<number | undefined>;
+
+  /**
+   * Sets the limits of these queues for every worker of the store. Each entry replaces what
+   * the queue had; one with no limit removes the queue's limits. A rate's bucket starts full.
+   */
+  configureQueues(queues: QueueSettings[], now: number): Promise<void>;
+  /** The queues that have limits, by name. */
+  listQueues(): Promise<QueueSettings[]>;
 
   /** Listens for changes made through this store object. Returns the unsubscribe function. */
   subscribe(listener: (notification: StoreNotification) => void): () => void;

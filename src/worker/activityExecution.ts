@@ -1,4 +1,5 @@
 import type { ActivityContext, ActivityDefinition } from "../definitions/activity.js";
+import { entityCallFromActivity } from "../entities/errors.js";
 import { UnknownActivityError } from "../errors/errors.js";
 import { toFailureDetails } from "../errors/failure.js";
 import type { IncomingEvent } from "../history/events.js";
@@ -32,6 +33,7 @@ export async function executeActivity(
       attempt: task.attempt,
       idempotencyKey: idempotencyKeyOf(task),
       signal,
+      callEntity: entityCallFromActivity,
     };
     const result = await definition.fn(task.input, ctx);
     assertSerializable(result, `result of activity "${task.name}"`, { instanceId: task.instanceId, step: task.step });

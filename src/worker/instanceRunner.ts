@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
-import { PerdureError, UnknownOrchestrationError } from "../errors/errors.js";
+import { DEFAULT_QUEUE } from "../definitions/queue.js";
+import type { AnyEntity } from "../entities/definition.js";
+import { toEntityMessages } from "../entities/entityActions.js";
+import { PerdureError, StoreClosedError, StoreUnavailableError, UnknownOrchestrationError } from "../errors/errors.js";
 import { toFailureDetails } from "../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../history/events.js";
 import { type EpisodeResult, OrchestrationExecutor } from "../orchestration/executor.js";
@@ -16,6 +19,10 @@ export interface RunnerHost {
   now(): number;
   leaseExpiry(now: number): number;
   findOrchestration(name: string): OrchestrationDefinition<never, unknown> | undefined;
+  /** The registered entity of a name (its calls fail with UNKNOWN_ENTITY otherwise). */
+  findEntity(name: string): AnyEntity | undefined;
+  /** Whether the worker serves a queue: it runs that queue's activities only. */
+  servesQueue(queue: string): boolean;
   commit(commit: EpisodeCommit): Promise<EpisodeCommitResult>;
   /** Reserves a slot to run an activity here; false when the worker is at its limit. */
   reserveActivitySlot(): boolean;
@@ -24,7 +31,7 @@ export interface RunnerHost {
   runLocalActivity(
     runner: InstanceRunner,
     taskId: number,
-    task: { step: number; attempt: number; name: string; input: unknown },
+    task: { step: number; attempt: number; name: string; input: unknown; queue: string },
   ): void;
   /** Asks the poll loop to look for work again soon. */
   wakeUp(): void;
@@ -128,8 +135,13 @@ export class InstanceRunner {
       result = await executor.runEpisode(incoming, now);
     } catch (error) {
       // Divergence from history, an unknown name: the instance cannot go on, record why.
-      // Anything else (the store failing) is passing: the episode is retried later.
-      if (!(error instanceof PerdureError)) {
+      // Anything else (the store failing) is passing: the episode is retried later. Store
+      // errors are PerdureErrors too: a lost connection must not fail the instance.
+      if (
+        !(error instanceof PerdureError) ||
+        error instanceof StoreUnavailableError ||
+        error instanceof StoreClosedError
+      ) {
         this.backoffUntil = now + 1_000;
         this.close();
         throw error;
@@ -143,9 +155,12 @@ export class InstanceRunner {
     } catch (error) {
       outcome = { ok: false, reason: "error", error };
     }
+    // Slots reserved for tasks the store did not lease here (a failed commit, a limited queue).
+    commit.newTasks.forEach((task, i) => {
+      if (task.leaseToCommitter && !(outcome.ok && outcome.leased[i])) this.host.releaseActivitySlot();
+    });
     if (!outcome.ok) {
       // The executor ran ahead of what is durable: it must never be used again.
-      for (const task of commit.newTasks) if (task.leaseToCommitter) this.host.releaseActivitySlot();
       if (outcome.reason === "error") {
         this.host.logger.error(
           `[perdure] could not commit instance ${this.instanceId}; it will be retried`,
@@ -164,10 +179,10 @@ export class InstanceRunner {
       return true;
     }
     commit.newTasks.forEach((task, i) => {
-      if (!task.leaseToCommitter) return;
+      if (!outcome.leased[i]) return;
       const taskId = outcome.taskIds[i] as number;
       this.localTasks.add(taskId);
-      this.host.runLocalActivity(this, taskId, task);
+      this.host.runLocalActivity(this, taskId, { ...task, queue: task.queue ?? DEFAULT_QUEUE });
     });
     return true;
   }
@@ -180,10 +195,17 @@ export class InstanceRunner {
       definition as OrchestrationDefinition<unknown, unknown>,
       this.instanceId,
       this.host.logger,
-      { isKnownOrchestration: (name) => this.host.findOrchestration(name) !== undefined },
+      {
+        // A child on a queue served elsewhere is that queue's workers' to know.
+        isKnownOrchestration: (name, queue) =>
+          !this.host.servesQueue(queue) || this.host.findOrchestration(name) !== undefined,
+        isKnownEntity: (name) => this.host.findEntity(name) !== undefined,
+      },
     );
     const history = await this.host.store.getHistory(this.instanceId);
-    this.historyLength = history.length;
+    // historyLength stays what the poll saw, with the lease token it saw: the fence must
+    // check the two together. If another worker advanced (or finished) the instance since,
+    // the history read here is longer, and the commit must be refused, not appended after it.
     await executor.replay(history);
     this.executor = executor;
     return executor;
@@ -210,7 +232,9 @@ export class InstanceRunner {
         attempt: a.attempt,
         name: a.name,
         input: a.input,
-        leaseToCommitter: this.host.reserveActivitySlot(),
+        queue: a.queue,
+        // The fast path: run it here, in the commit of its result, if this worker serves its queue.
+        leaseToCommitter: this.host.servesQueue(a.queue) && this.host.reserveActivitySlot(),
       })),
       newTimers: result.timers.map((t) => ({ step: t.step, fireAt: t.fireAt })),
       cancelledTimers: result.cancelledTimers,
@@ -224,6 +248,7 @@ export class InstanceRunner {
         // retry, a parent that continued as new or was restarted all reuse the default id.
         replaceIfFinished: true,
         parent: { instanceId: this.instanceId, executionId: this.executionId, step: sub.step, attempt: sub.attempt },
+        queue: sub.queue,
       })),
       status: outcome.status,
       releaseLease: false,
@@ -231,6 +256,10 @@ export class InstanceRunner {
       leaseExpiresAt: this.host.leaseExpiry(now),
     };
     if (completedTaskId !== undefined) commit.completedTaskId = completedTaskId;
+    if (result.entityActions && result.entityActions.length > 0) {
+      const sender = { instanceId: this.instanceId, executionId: this.executionId };
+      commit.entityMessages = toEntityMessages(result.entityActions, sender, now);
+    }
     if (outcome.status === "Completed") commit.output = outcome.output;
     if (outcome.status === "Failed") commit.failure = outcome.failure;
     if (outcome.status === "ContinuedAsNew") {

@@ -1,5 +1,14 @@
 import type { ActivityDefinition } from "../definitions/activity.js";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
+import {
+  checkQueueName,
+  DEFAULT_QUEUE,
+  type QueueLimits,
+  type QueueSettings,
+  resolveQueueLimits,
+} from "../definitions/queue.js";
+import type { AnyEntity } from "../entities/definition.js";
+import { EntityWorker } from "../entities/entityWorker.js";
 import { InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
 import type { Logger } from "../orchestration/logger.js";
 import { GroupCommit } from "../store/groupCommit.js";
@@ -24,10 +33,30 @@ export interface WorkerOptions {
   store: Store;
   orchestrations: AnyOrchestration[];
   activities: AnyActivity[];
+  /** Durable entities this worker applies operations to (and that its orchestrations may call). */
+  entities?: AnyEntity[];
   /** Where the worker and `ctx.log` write. Default: `console`. */
   logger?: Logger;
   /** Activities run at once by this worker. Default 100. */
   maxConcurrentActivities?: number;
+  /**
+   * Instances this worker advances at once (episodes queued or running); it takes no more
+   * ready instances from the store while at the limit. Default: unlimited.
+   */
+  maxConcurrentOrchestrations?: number;
+  /**
+   * The queues this worker serves: it runs the orchestrations and activities of these queues
+   * only. Default: the queues of the definitions it registers ("default" unless they name
+   * another), or ["default"] if it registers none.
+   */
+  queues?: string[];
+  /**
+   * Limits of queues that hold across every worker of the store, such as
+   * `{ gpu: { concurrency: 2, ratePerSecond: 5 } }`. Written to the store at `start()`: each
+   * queue named replaces that queue's stored limits (`{}` removes them); queues not named
+   * keep what they have. Tasks of a limited queue are always claimed, never run on the fast path.
+   */
+  queueLimits?: Record<string, QueueLimits>;
   /** How long a lease lasts without renewal; a dead worker's instances move after this. Default 30 s. */
   leaseTtlMs?: number;
   /** Fallback poll for work written by other processes. Default 1000 ms. */
@@ -50,6 +79,8 @@ export type WorkerState = "idle" | "running" | "stopping" | "stopped";
 
 export interface Worker {
   readonly id: string;
+  /** The queues it serves. */
+  readonly queues: readonly string[];
   readonly state: WorkerState;
   start(): Promise<void>;
   /** Finishes or hands back in-flight work, releases every lease, and resolves when done. */
@@ -73,8 +104,13 @@ class PerdureWorker implements Worker, RunnerHost {
   private readonly runningActivities = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private readonly commits: GroupCommit<EpisodeCommit, EpisodeCommitResult>;
+  private readonly entityWork: EntityWorker;
   private readonly deliveries: GroupCommit<ActivityResultDelivery, boolean>;
   private readonly maxActivities: number;
+  private readonly maxOrchestrations: number;
+  /** The queues this worker serves. */
+  readonly queues: readonly string[];
+  private readonly queueLimits: QueueSettings[];
   private readonly leaseTtlMs: number;
   private readonly pollIntervalMs: number;
   private readonly evictIdleAfterMs: number;
@@ -98,18 +134,26 @@ class PerdureWorker implements Worker, RunnerHost {
     for (const def of options.orchestrations ?? []) this.register(this.orchestrations, def, "orchestration");
     for (const def of options.activities ?? []) this.register(this.activities, def, "activity");
     this.maxActivities = positive(options.maxConcurrentActivities ?? 100, "maxConcurrentActivities");
+    this.maxOrchestrations =
+      options.maxConcurrentOrchestrations === undefined
+        ? Number.POSITIVE_INFINITY
+        : positive(options.maxConcurrentOrchestrations, "maxConcurrentOrchestrations");
+    this.queues = this.servedQueues(options.queues);
+    this.queueLimits = resolveQueueLimits(options.queueLimits);
     this.leaseTtlMs = positive(options.leaseTtlMs ?? 30_000, "leaseTtlMs");
     this.pollIntervalMs = positive(options.pollIntervalMs ?? 1_000, "pollIntervalMs");
     this.evictIdleAfterMs = positive(options.evictIdleAfterMs ?? 30_000, "evictIdleAfterMs");
     this.shutdownTimeoutMs = positive(options.shutdownTimeoutMs ?? 30_000, "shutdownTimeoutMs");
     this.clock = options.clock ?? Date.now;
     this.commits = new GroupCommit((batch) => this.store.commitEpisodes(batch));
+    this.entityWork = new EntityWorker(this, options.entities ?? []);
     this.deliveries = new GroupCommit((batch) => this.store.deliverActivityResults(batch, this.now()));
   }
 
   async start(): Promise<void> {
     if (this.state !== "idle") throw new WorkerStateError(`The worker is ${this.state}; a worker starts once.`);
     this.state = "running";
+    if (this.queueLimits.length > 0) await this.store.configureQueues(this.queueLimits, this.now());
     await releaseLeasesOfDeadLocalWorkers(this.store, this.id);
     this.cleanups.push(this.store.subscribe((n) => n.kind === "work" && this.wakeUp()));
     if (this.options.handleSignals !== false) this.cleanups.push(stopOnSignals(() => this.stop()));
@@ -124,6 +168,7 @@ class PerdureWorker implements Worker, RunnerHost {
     this.state = "stopping";
     this.wakeUp();
     await this.loop;
+    await this.entityWork.idle();
     clearInterval(this.housekeeping);
     for (const cleanup of this.cleanups) cleanup();
     const finished = Promise.all([...this.runningActivities]);
@@ -155,8 +200,16 @@ class PerdureWorker implements Worker, RunnerHost {
     return this.orchestrations.get(name);
   }
 
+  findEntity(name: string): AnyEntity | undefined {
+    return this.entityWork.find(name);
+  }
+
   commit(commit: EpisodeCommit): Promise<EpisodeCommitResult> {
     return this.commits.submit(commit);
+  }
+
+  servesQueue(queue: string): boolean {
+    return this.queues.includes(queue);
   }
 
   reserveActivitySlot(): boolean {
@@ -177,7 +230,7 @@ class PerdureWorker implements Worker, RunnerHost {
   runLocalActivity(
     runner: InstanceRunner,
     taskId: number,
-    task: { step: number; attempt: number; name: string; input: unknown },
+    task: { step: number; attempt: number; name: string; input: unknown; queue: string },
   ): void {
     const full: ActivityTask = {
       ...task,
@@ -194,6 +247,20 @@ class PerdureWorker implements Worker, RunnerHost {
   }
 
   // Internals -----------------------------------------------------------------------------
+
+  /** The queues served: as given (checked), or those of the registered definitions. */
+  private servedQueues(given: string[] | undefined): string[] {
+    if (given !== undefined) {
+      if (!Array.isArray(given) || given.length === 0) {
+        throw new InvalidArgumentError(
+          'createWorker: queues must be a non-empty array of queue names, such as ["default"].',
+        );
+      }
+      return [...new Set(given.map((q) => checkQueueName(q, "createWorker: queues")))];
+    }
+    const defined = [...this.orchestrations.values(), ...this.activities.values()].map((d) => d.queue);
+    return defined.length === 0 ? [DEFAULT_QUEUE] : [...new Set(defined)];
+  }
 
   private register<D extends { name: string; kind: string }>(into: Map<string, D>, def: D, kind: string): void {
     if (!def || def.kind !== kind)
@@ -226,7 +293,11 @@ class PerdureWorker implements Worker, RunnerHost {
       if (runner.isBusy) runner.missedPoll = true;
       if (runner.isBusy || runner.backoffUntil > now) busy.push(runner.instanceId);
     }
-    const ready = await this.store.findReadyInstances(this.id, now, 100, busy);
+    let advancing = 0;
+    for (const runner of this.runners.values()) if (runner.isBusy) advancing++;
+    // At the limit, a busy runner's next idle moment wakes the loop (it missed this poll).
+    const room = Math.min(100, this.maxOrchestrations - advancing);
+    const ready = room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues]) : [];
     for (const instance of ready) {
       let runner = this.runners.get(instance.instanceId);
       if (!runner || runner.executionId !== instance.executionId) {
@@ -238,14 +309,18 @@ class PerdureWorker implements Worker, RunnerHost {
         .catch((error) => this.logger.error(`[perdure] instance ${instance.instanceId} failed an episode`, error));
     }
     const free = this.maxActivities - this.activitySlotsInUse;
-    const tasks = free > 0 ? await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free) : [];
+    const tasks =
+      free > 0 ? await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free, [...this.queues]) : [];
     // Claiming every free slot means more tasks may be waiting for one.
     this.slotsStarved = tasks.length >= free;
     for (const task of tasks) {
       this.activitySlotsInUse++;
       this.track(this.runActivity(task, undefined));
     }
-    return ready.length > 0 || tasks.length > 0;
+    const entities = await this.entityWork.poll(now);
+    // Look again at once only when a limit cut this poll short; anything that arrives later
+    // wakes the loop (notifications, a runner that missed a poll, a freed activity slot).
+    return (room > 0 && ready.length >= room) || (free > 0 && tasks.length >= free) || entities;
   }
 
   wakeUp(): void {
@@ -255,7 +330,7 @@ class PerdureWorker implements Worker, RunnerHost {
 
   private async waitForWork(): Promise<void> {
     const now = this.now();
-    const due = await this.store.nextDueTime(now, this.id).catch(() => undefined);
+    const due = await this.store.nextDueTime(now, this.id, [...this.queues]).catch(() => undefined);
     const wait = Math.max(0, Math.min(due === undefined ? Number.POSITIVE_INFINITY : due - now, this.pollIntervalMs));
     if (this.wakeRequested) return;
     await new Promise<void>((resolve) => {

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../src/index.js";
+import { entityContract } from "./contractEntities.js";
 import { fencingContract } from "./contractFencing.js";
 import { instanceContract } from "./contractInstances.js";
 import { contractKit, type StoreFactory } from "./contractKit.js";
 import { leaseContract } from "./contractLeases.js";
+import { queueContract } from "./contractQueues.js";
 
 export type { StoreFactory } from "./contractKit.js";
 
@@ -29,5 +31,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
     instanceContract(kit);
     fencingContract(kit);
     leaseContract(kit);
+    entityContract(kit);
+    queueContract(kit);
   });
 }

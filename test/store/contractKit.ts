@@ -22,8 +22,10 @@ export function newInstance(instanceId: string, overrides: Partial<NewInstance> 
   };
 }
 
-export function task(step: number, leaseToCommitter: boolean, name = "act"): NewActivityTask {
-  return { step, attempt: 1, name, input: { step }, leaseToCommitter };
+export function task(step: number, leaseToCommitter: boolean, name = "act", queue?: string): NewActivityTask {
+  const made: NewActivityTask = { step, attempt: 1, name, input: { step }, leaseToCommitter };
+  if (queue !== undefined) made.queue = queue;
+  return made;
 }
 
 export const marker = (timestamp: number): HistoryEvent => ({ type: "OrchestratorStarted", timestamp });

@@ -7,11 +7,24 @@ import {
   StoreUnavailableError,
 } from "../../src/index.js";
 import { type PostgresStore, postgresStore } from "../../src/store/postgres/index.js";
+import { loadMigrations } from "../../src/store/postgres/migrate.js";
 import type { StoreNotification } from "../../src/store/store.js";
 import { createTestDatabase, PG_HOST, type TestDatabase } from "../helpers/postgres.js";
 import { LEASE, marker, newInstance, T0, task } from "./contractKit.js";
 
-const TABLES = ["activity_tasks", "history", "inbox", "instances", "perdure_migrations"];
+const TABLES = [
+  "activity_tasks",
+  "entities",
+  "entity_messages",
+  "history",
+  "inbox",
+  "instances",
+  "perdure_migrations",
+  "queues",
+];
+/** Every migration this code knows, as a new schema records them. */
+const KNOWN = loadMigrations().map((m) => ({ version: m.version, name: m.name }));
+const FUTURE = (KNOWN.at(-1)?.version ?? 0) + 1;
 
 let db: TestDatabase;
 let schemas = 0;
@@ -81,14 +94,14 @@ function nextNotification(
 }
 
 describe("PostgreSQL store: schema and connection", () => {
-  it("creates its tables in the configured schema and records version 1", async () => {
+  it("creates its tables in the configured schema and records every migration, from version 1 on", async () => {
     const schema = freshSchema();
     const store = await openStore(schema);
     expect(store.schema).toBe(schema);
     expect(store.location).toContain(`${PG_HOST}:5432/${db.name}`);
     expect(store.location).toContain(schema);
     expect(await tablesOf(schema)).toEqual(TABLES);
-    expect(await migrationsOf(schema)).toEqual([{ version: 1, name: "init" }]);
+    expect(await migrationsOf(schema)).toEqual(KNOWN);
     expect(await tablesOf("public")).toEqual([]);
   });
 
@@ -109,7 +122,7 @@ describe("PostgreSQL store: schema and connection", () => {
     const second = await openStore(schema);
     expect(second.commitCount).toBe(0);
     expect((await second.getInstance("keep"))?.input).toEqual([1, 2]);
-    expect(await migrationsOf(schema)).toEqual([{ version: 1, name: "init" }]);
+    expect(await migrationsOf(schema)).toEqual(KNOWN);
   });
 
   it("pools opening one fresh schema at the same moment all succeed, with one schema", async () => {
@@ -118,7 +131,7 @@ describe("PostgreSQL store: schema and connection", () => {
       Array.from({ length: 6 }, () => postgresStore({ connectionString: db.url, schema, poolSize: 1 })),
     );
     open.push(...stores);
-    expect(await migrationsOf(schema)).toEqual([{ version: 1, name: "init" }]);
+    expect(await migrationsOf(schema)).toEqual(KNOWN);
     expect(await tablesOf(schema)).toEqual(TABLES);
     await stores[0]?.createInstances([newInstance("shared")]);
     for (const store of stores) expect((await store.getInstance("shared"))?.name).toBe("flow");
@@ -127,14 +140,16 @@ describe("PostgreSQL store: schema and connection", () => {
   it("refuses a schema with a newer version with SCHEMA_TOO_NEW, leaving it untouched", async () => {
     const schema = freshSchema();
     await (await openStore(schema)).close();
-    await db.query(`INSERT INTO "${schema}".perdure_migrations (version, name, applied_at) VALUES (2, 'future', 0)`);
+    await db.query(`INSERT INTO "${schema}".perdure_migrations (version, name, applied_at) VALUES ($1, 'future', 0)`, [
+      FUTURE,
+    ]);
     await db.query(`CREATE TABLE "${schema}".future_table (x integer)`);
     const before = await tablesOf(schema);
     const error = await openError({ connectionString: db.url, schema });
     expect(error).toBeInstanceOf(SchemaTooNewError);
     expect((error as PerdureError).code).toBe("SCHEMA_TOO_NEW");
     expect(await tablesOf(schema)).toEqual(before);
-    expect((await migrationsOf(schema)).map((m) => m.version)).toEqual([1, 2]);
+    expect((await migrationsOf(schema)).map((m) => m.version)).toEqual([...KNOWN.map((m) => m.version), FUTURE]);
   });
 
   it("refuses a schema that holds other tables with NOT_A_PERDURE_DATABASE, leaving it untouched", async () => {

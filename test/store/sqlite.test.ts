@@ -8,9 +8,23 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NotAPerdureDatabaseError, type PerdureError, SchemaTooNewError } from "../../src/index.js";
 import { sqliteStore } from "../../src/store/sqlite/index.js";
+import { loadMigrations } from "../../src/store/sqlite/migrate.js";
 
 const CHILD = fileURLToPath(new URL("../helpers/openStoreChild.ts", import.meta.url));
-const TABLES = ["activity_tasks", "history", "inbox", "instances", "perdure_migrations"];
+const TABLES = [
+  "activity_tasks",
+  "entities",
+  "entity_messages",
+  "history",
+  "inbox",
+  "instances",
+  "perdure_migrations",
+  "queues",
+];
+/** Every migration this code knows, as a new file records them. */
+const KNOWN = loadMigrations().map((m) => ({ version: m.version, name: m.name }));
+const VERSIONS = KNOWN.map((m) => m.version);
+const FUTURE = (VERSIONS.at(-1) ?? 0) + 1;
 
 /** Opens a file with plain better-sqlite3, to look at (or tamper with) it behind Perdure's back. */
 function raw<T>(file: string, use: (db: Database.Database) => T): T {
@@ -59,13 +73,13 @@ describe("SQLite store: schema and files", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("creates the schema in a new file and records version 1", async () => {
+  it("creates the schema in a new file and records every migration, from version 1 on", async () => {
     const store = sqliteStore(file);
     expect(store.location).toBe(`sqlite:${file}`);
     await store.close();
     expect(tableNames(file)).toEqual(expect.arrayContaining(TABLES));
     const applied = migrations(file);
-    expect(applied).toHaveLength(1);
+    expect(applied.map((m) => ({ version: m.version, name: m.name }))).toEqual(KNOWN);
     expect(applied[0]).toMatchObject({ version: 1, name: "init" });
     expect(raw(file, (db) => db.pragma("journal_mode", { simple: true }))).toBe("wal");
   });
@@ -92,7 +106,9 @@ describe("SQLite store: schema and files", () => {
   it("refuses a file with a newer schema version with SCHEMA_TOO_NEW, leaving it untouched", async () => {
     await sqliteStore(file).close();
     raw(file, (db) => {
-      db.prepare("INSERT INTO perdure_migrations (version, name, applied_at) VALUES (2, 'from_the_future', 0)").run();
+      db.prepare("INSERT INTO perdure_migrations (version, name, applied_at) VALUES (?, 'from_the_future', 0)").run(
+        FUTURE,
+      );
       db.exec("CREATE TABLE future_table (x INTEGER)");
     });
     const before = readFileSync(file);
@@ -100,7 +116,7 @@ describe("SQLite store: schema and files", () => {
     expect(error).toBeInstanceOf(SchemaTooNewError);
     expect((error as PerdureError).code).toBe("SCHEMA_TOO_NEW");
     expect(readFileSync(file).equals(before)).toBe(true);
-    expect(migrations(file).map((m) => m.version)).toEqual([1, 2]);
+    expect(migrations(file).map((m) => m.version)).toEqual([...VERSIONS, FUTURE]);
   });
 
   it("refuses a file that is not SQLite with NOT_A_PERDURE_DATABASE, leaving its bytes unchanged", () => {
@@ -136,7 +152,7 @@ describe("SQLite store: schema and files", () => {
     expect((await b.getInstance("x"))?.name).toBe("flow");
     await a.close();
     await b.close();
-    expect(migrations(file)).toHaveLength(1);
+    expect(migrations(file)).toHaveLength(KNOWN.length);
   });
 
   it("child processes opening one new file at the same moment all succeed with one schema", async () => {
@@ -173,7 +189,7 @@ describe("SQLite store: schema and files", () => {
       expect(result.out.trim().split("\n")).toEqual(["ready", "opened"]);
       expect(result.code).toBe(0);
     }
-    expect(migrations(file).map((m) => m.version)).toEqual([1]);
+    expect(migrations(file).map((m) => m.version)).toEqual(VERSIONS);
     expect(tableNames(file)).toEqual(expect.arrayContaining(TABLES));
   });
 

@@ -74,11 +74,19 @@ export class Database {
   /** Outside a transaction every statement is awaited where it is sent: nothing to flush. */
   async flush(): Promise<void> {}
 
-  /** One statement outside any transaction (a read, or a write that is one statement). */
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<Rows<R>> {
+  /**
+   * One statement outside any transaction (a read, or a write that is one statement).
+   * `wrote` tells from its rows whether a statement that is a SELECT over a data-modifying
+   * CTE changed anything (else its command decides).
+   */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+    wrote?: (rows: R[]) => boolean,
+  ): Promise<Rows<R>> {
     try {
       const result = await this.pool.query<R>(this.config(text, values));
-      if (changedRows(result)) this.commits++;
+      if (wrote ? wrote(result.rows) : changedRows(result)) this.commits++;
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     } catch (error) {
       throw this.wrap(error);

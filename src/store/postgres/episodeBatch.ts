@@ -1,3 +1,4 @@
+import { DEFAULT_QUEUE } from "../../definitions/queue.js";
 import { toFailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
@@ -72,11 +73,13 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
       WHERE m.instance_id = d.instance_id AND m.kind = 'TimerFired' AND m.timer_step = d.step`,
     // Identity values follow the ORDER BY, so the returned ids sorted are the tasks in order.
     insertTasks: `INSERT INTO ${t.tasks} (instance_id, execution_id, step, attempt, name, input, visible_at,
-        lease_owner, lease_token, lease_expires_at)
-      SELECT r.instance_id, r.execution_id, r.step, r.attempt, r.name, r.input, r.now, r.owner, 1, r.expires
-      FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[])
-        WITH ORDINALITY AS r(instance_id, execution_id, step, attempt, name, input, now, owner, expires, ord)
+        lease_owner, lease_token, lease_expires_at, queue)
+      SELECT r.instance_id, r.execution_id, r.step, r.attempt, r.name, r.input, r.now, r.owner, 1, r.expires, r.queue
+      FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[],
+          $10::text[])
+        WITH ORDINALITY AS r(instance_id, execution_id, step, attempt, name, input, now, owner, expires, queue, ord)
       ORDER BY r.ord RETURNING id`,
+    limitedQueues: `SELECT name FROM ${t.queues} WHERE name = ANY($1::text[])`,
     deleteHistoryOf: `DELETE FROM ${t.history} WHERE instance_id = $1`,
     deleteTasksOf: `DELETE FROM ${t.tasks} WHERE instance_id = $1`,
     dropOldMessages: `DELETE FROM ${t.inbox} WHERE instance_id = $1 AND execution_id = $2 AND (NOT $3 OR kind <> 'EventRaised')`,
@@ -121,6 +124,11 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
     async apply(tx: Tx, batch: PreparedEpisode[], signal: BatchSignal): Promise<EpisodeCommitResult[]> {
       const cs = batch.map((p) => p.commit);
       const newToken = (c: EpisodeCommit): number => (c.acquireLease ? c.leaseToken + 1 : c.leaseToken);
+      // Which of the queues of tasks asking for the fast path have limits (those get no lease
+      // here): sent ahead of the fence, so its answer comes with the fence's.
+      const asked = new Set(cs.flatMap((c) => c.newTasks.filter((k) => k.leaseToCommitter).map(queueOf)));
+      const limitedQuery = asked.size > 0 ? tx.query<{ name: string }>(sql.limitedQueues, [[...asked]]) : undefined;
+      limitedQuery?.catch(() => undefined);
       const fenced = await tx.query<ParentRow & { name: string }>(sql.fence, [
         cs.map((c) => c.instanceId),
         cs.map((c) => c.workerId),
@@ -140,11 +148,14 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
         cs.map((c) => c.leaseExpiresAt),
         cs.map(newToken),
       ]);
+      const limited = new Set(limitedQuery ? (await limitedQuery).rows.map((r) => r.name) : []);
+      const leasedOf = (c: EpisodeCommit): boolean[] =>
+        c.newTasks.map((k) => k.leaseToCommitter && !limited.has(queueOf(k)));
       const rows = new Map(fenced.rows.map((r) => [r.instance_id, r]));
       const passed = batch.filter((p) => rows.has(p.commit.instanceId));
       const results: EpisodeCommitResult[] = cs.map((c) =>
         rows.has(c.instanceId)
-          ? { ok: true, taskIds: [], leaseToken: newToken(c) }
+          ? { ok: true, taskIds: [], leased: [], leaseToken: newToken(c) }
           : { ok: false, reason: "lease-lost" },
       );
       if (passed.length === 0) return results;
@@ -193,6 +204,10 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
       const cancelled = running.flatMap((p) => p.commit.cancelledTimers.map((step) => [p.commit.instanceId, step]));
       if (cancelled.length > 0) sendOnly(tx.query(sql.cancelTimers, columns(cancelled, 2)));
       const position = new Map(batch.map((p, i) => [p, i]));
+      for (const p of running) {
+        const result = results[position.get(p) ?? -1];
+        if (result?.ok) result.leased = leasedOf(p.commit);
+      }
       // Its ids are filled in when the answer comes, before the transaction reports its commit.
       sendOnly(insertTasks(tx, running, (p) => results[position.get(p) ?? -1]));
       const children: { parent: EpisodeCommit; child: NewInstance }[] = running.flatMap((p) =>
@@ -233,7 +248,7 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
         messages.length > 0 ||
         restarted.length > 0 ||
         refusals.some((r) => r === undefined) ||
-        running.some((p) => p.commit.newTasks.some((task) => !task.leaseToCommitter))
+        running.some((p) => leasedOf(p.commit).some((leased) => !leased))
       ) {
         signal.work = true;
       }
@@ -247,10 +262,12 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
     running: PreparedEpisode[],
     resultOf: (p: PreparedEpisode) => EpisodeCommitResult | undefined,
   ): Promise<void> {
-    const rows = running.flatMap((p) =>
-      p.commit.newTasks.map((task, i) => {
+    const rows = running.flatMap((p) => {
+      const result = resultOf(p);
+      const leasedTasks = result?.ok ? result.leased : [];
+      return p.commit.newTasks.map((task, i) => {
         const c = p.commit;
-        const leased = task.leaseToCommitter;
+        const leased = leasedTasks[i] === true;
         return [
           c.instanceId,
           c.executionId,
@@ -261,11 +278,12 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
           c.now,
           leased ? c.workerId : null,
           leased ? c.leaseExpiresAt : null,
+          queueOf(task),
         ];
-      }),
-    );
+      });
+    });
     if (rows.length === 0) return;
-    const inserted = await tx.query<{ id: number }>(sql.insertTasks, columns(rows, 9));
+    const inserted = await tx.query<{ id: number }>(sql.insertTasks, columns(rows, 10));
     const ids = inserted.rows.map((r) => r.id).sort((a, b) => a - b);
     let next = 0;
     for (const p of running) {
@@ -274,6 +292,10 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
       next += p.commit.newTasks.length;
     }
   }
+}
+
+function queueOf(task: EpisodeCommit["newTasks"][number]): string {
+  return task.queue ?? DEFAULT_QUEUE;
 }
 
 /** Rows to columns: the parameters of an `unnest($1, $2, …)`. */

@@ -16,7 +16,21 @@ export function emptySignal(): BatchSignal {
  * without an error. Only if that fails (an episode the database rejects) is the batch
  * written again one episode per savepoint, so that the bad episode is refused alone.
  */
-export function episodeOperations(db: Database, t: Tables, instances: InstanceOperations, publish: Publish) {
+/** Writes more of what episodes produced (their entity messages), inside their transaction. */
+export type EpisodeHook = (
+  tx: Tx,
+  commits: EpisodeCommit[],
+  results: EpisodeCommitResult[],
+  signal: BatchSignal,
+) => Promise<void>;
+
+export function episodeOperations(
+  db: Database,
+  t: Tables,
+  instances: InstanceOperations,
+  publish: Publish,
+  afterApply: EpisodeHook = async () => undefined,
+) {
   const batch = episodeBatch(t, instances);
   const sql = {
     takeTasks: `DELETE FROM ${t.tasks} k USING unnest($1::bigint[], $2::bigint[]) AS d(id, token)
@@ -28,6 +42,12 @@ export function episodeOperations(db: Database, t: Tables, instances: InstanceOp
     db.transaction(async (tx) => {
       const signal = emptySignal();
       const results = await batch.apply(tx, episodes, signal);
+      await afterApply(
+        tx,
+        episodes.map((p) => p.commit),
+        results,
+        signal,
+      );
       sendOnly(publish(tx, signal));
       return { results, signal };
     });
@@ -42,6 +62,7 @@ export function episodeOperations(db: Database, t: Tables, instances: InstanceOp
         await tx.query("SAVEPOINT perdure_episode");
         try {
           const [result] = await batch.apply(tx, [episode], own);
+          await afterApply(tx, [episode.commit], [result as EpisodeCommitResult], own);
           await tx.flush();
           await tx.query("RELEASE SAVEPOINT perdure_episode");
           results.push(result as EpisodeCommitResult);

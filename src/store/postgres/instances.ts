@@ -1,3 +1,4 @@
+import { DEFAULT_QUEUE } from "../../definitions/queue.js";
 import { InstanceAlreadyExistsError } from "../../errors/errors.js";
 import type { FailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
@@ -12,11 +13,18 @@ export interface Tables {
   history: string;
   inbox: string;
   tasks: string;
+  queues: string;
 }
 
 export function tablesIn(quotedSchema: string): Tables {
   const s = quotedSchema;
-  return { instances: `${s}.instances`, history: `${s}.history`, inbox: `${s}.inbox`, tasks: `${s}.activity_tasks` };
+  return {
+    instances: `${s}.instances`,
+    history: `${s}.history`,
+    inbox: `${s}.inbox`,
+    tasks: `${s}.activity_tasks`,
+    queues: `${s}.queues`,
+  };
 }
 
 /** A future history event for an instance, visible from `visibleAt`. */
@@ -48,12 +56,13 @@ export function instanceOperations(t: Tables) {
     // The instances, and their ExecutionStarted messages for those that did not exist yet.
     insertInstances: `WITH r AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
-          $8::int[], $9::int[], $10::bigint[], $11::text[])
-        AS r(id, name, execution_id, input, created_at, p_id, p_exec, p_step, p_attempt, visible_at, started)),
+          $8::int[], $9::int[], $10::bigint[], $11::text[], $12::text[])
+        AS r(id, name, execution_id, input, created_at, p_id, p_exec, p_step, p_attempt, visible_at, started, queue)),
       created AS (
         INSERT INTO ${t.instances} (instance_id, name, execution_id, status, input, created_at, updated_at,
-          parent_instance_id, parent_execution_id, parent_step, parent_attempt)
-        SELECT id, name, execution_id, 'Pending', input, created_at, created_at, p_id, p_exec, p_step, p_attempt FROM r
+          parent_instance_id, parent_execution_id, parent_step, parent_attempt, queue)
+        SELECT id, name, execution_id, 'Pending', input, created_at, created_at, p_id, p_exec, p_step, p_attempt, queue
+        FROM r
         ON CONFLICT (instance_id) DO NOTHING RETURNING instance_id)
       INSERT INTO ${t.inbox} (instance_id, execution_id, visible_at, kind, event)
       SELECT r.id, r.execution_id, r.visible_at, 'ExecutionStarted', r.started FROM r
@@ -131,6 +140,7 @@ export function instanceOperations(t: Tables) {
         rows.map((r) => r.parent?.attempt ?? null),
         rows.map((r) => Math.max(r.createdAt, r.startAt ?? 0)),
         started,
+        rows.map((r) => r.queue ?? DEFAULT_QUEUE),
       ]);
       const won = new Set(inserted.rows.map((r) => r.instance_id));
       // Ids that existed (or that another transaction created meanwhile) are refused, with

@@ -30,9 +30,9 @@ export function managementOperations(t: Tables, instances: InstanceOperations) {
         AND (event::jsonb ->> 'type') = 'ExecutionStarted') AS started`,
     children: `SELECT instance_id FROM ${t.instances} WHERE parent_instance_id = $1
         AND status IN ('Pending', 'Running', 'Suspended')`,
-    insertTasks: `INSERT INTO ${t.tasks} (instance_id, execution_id, step, attempt, name, input, visible_at)
-      SELECT $1, $2, r.step, r.attempt, r.name, r.input, $3
-      FROM unnest($4::int[], $5::int[], $6::text[], $7::text[]) AS r(step, attempt, name, input)`,
+    insertTasks: `INSERT INTO ${t.tasks} (instance_id, execution_id, step, attempt, name, input, visible_at, queue)
+      SELECT $1, $2, r.step, r.attempt, r.name, r.input, $3, r.queue
+      FROM unnest($4::int[], $5::int[], $6::text[], $7::text[], $8::text[]) AS r(step, attempt, name, input, queue)`,
     purgeWhere: `SELECT instance_id FROM ${t.instances} WHERE status = ANY($1::text[])
         AND ($2::bigint IS NULL OR created_at >= $2) AND ($3::bigint IS NULL OR created_at < $3)
       ORDER BY instance_id FOR UPDATE`,
@@ -120,6 +120,7 @@ export function managementOperations(t: Tables, instances: InstanceOperations) {
           plan.activities.map((a) => a.attempt),
           plan.activities.map((a) => a.name),
           plan.activities.map((a) => encode(a.input, "input")),
+          plan.activities.map((a) => a.queue),
         ]);
       }
       for (const timer of plan.timers) {

@@ -1,6 +1,19 @@
 import pg from "pg";
+import type { QueueSettings } from "../../definitions/queue.js";
 import { StoreClosedError, StoreUnavailableError } from "../../errors/errors.js";
 import type { HistoryEvent } from "../../history/events.js";
+import type {
+  EntityCleanup,
+  EntityCommit,
+  EntityCommitResult,
+  EntityId,
+  EntityPage,
+  EntityQuery,
+  EntityRecord,
+  EntitySnapshot,
+  NewEntityMessage,
+  ReadyEntity,
+} from "../entityStore.js";
 import type {
   ActivityResultDelivery,
   ActivityTask,
@@ -20,6 +33,7 @@ import type {
 import { isTerminal } from "../store.js";
 import { claimOperations } from "./claims.js";
 import { Database, isConnectionError, sendOnly, storeTypes, type Tx } from "./connection.js";
+import { type EntityOperations, entityOperations, entityTablesIn } from "./entities.js";
 import { emptySignal, episodeOperations } from "./episodes.js";
 import { instanceOperations, tablesIn } from "./instances.js";
 import { managementOperations } from "./management.js";
@@ -27,6 +41,7 @@ import { migrate } from "./migrate.js";
 import { Notifications } from "./notifications.js";
 import { type PostgresStoreOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { queryOperations } from "./queries.js";
+import { queueOperations } from "./queues.js";
 
 /**
  * The store for many processes and machines: PostgreSQL, through a `pg` pool. Leases with
@@ -44,6 +59,8 @@ export class PostgresStore implements Store {
   private readonly episodes: ReturnType<typeof episodeOperations>;
   private readonly management: ReturnType<typeof managementOperations>;
   private readonly queries: ReturnType<typeof queryOperations>;
+  private readonly entities: EntityOperations;
+  private readonly queues: ReturnType<typeof queueOperations>;
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
   private closed = false;
 
@@ -57,8 +74,14 @@ export class PostgresStore implements Store {
     this.claims = claimOperations(this.db, tables);
     this.management = managementOperations(tables, this.instances);
     this.queries = queryOperations(this.db, tables);
-    this.episodes = episodeOperations(this.db, tables, this.instances, (tx, signal) =>
-      this.notifications.publish(tx, signal),
+    this.queues = queueOperations(tables);
+    this.entities = entityOperations(this.db, tables, entityTablesIn(resolved.quotedSchema), this.instances);
+    this.episodes = episodeOperations(
+      this.db,
+      tables,
+      this.instances,
+      (tx, signal) => this.notifications.publish(tx, signal),
+      (tx, commits, results, signal) => this.entities.afterEpisodes(tx, commits, results, signal),
     );
   }
 
@@ -69,6 +92,12 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({ ...resolved.pool, types: storeTypes(), pipeline: true });
     // An idle connection that breaks is dropped by the pool; the next query opens another.
     pool.on("error", () => undefined);
+    // pg-pool hands a released connection to the next waiter inside the socket handler that
+    // read the last answer, and removes its idle error listener; the waiter attaches its own
+    // only after an await. A termination notice in the same TCP read (pg_terminate_backend,
+    // a server restart) is emitted in between, with no listener: the process would crash.
+    // Every connection keeps this listener; failures still reach queries and transactions.
+    pool.on("connect", (client) => client.on("error", () => undefined));
     let store: PostgresStore | undefined;
     try {
       const client = await pool.connect().catch((error: unknown) => {
@@ -119,6 +148,7 @@ export class PostgresStore implements Store {
     const previous = await this.write(async (tx) => {
       const status = await this.management.terminate(tx, instanceId, reason, now);
       if (!isTerminal(status)) {
+        await this.entities.releaseLocksOf(tx, instanceId);
         await this.notifications.publish(tx, { work: true, finished: [{ instanceId, status: "Terminated" }] });
       }
       return status;
@@ -173,9 +203,15 @@ export class PostgresStore implements Store {
     return this.queries.list(query);
   }
 
-  async findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): Promise<ReadyInstance[]> {
+  async findReadyInstances(
+    workerId: string,
+    now: number,
+    limit: number,
+    busy: string[],
+    queues?: string[],
+  ): Promise<ReadyInstance[]> {
     this.assertOpen();
-    return this.claims.findReadyInstances(workerId, now, limit, busy);
+    return this.claims.findReadyInstances(workerId, now, limit, busy, queues);
   }
 
   async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {
@@ -188,10 +224,11 @@ export class PostgresStore implements Store {
     const { results } = await this.episodes.commit(commits);
     let wakeWorkers = false;
     commits.forEach((c, i) => {
-      if (!results[i]?.ok) return;
+      const result = results[i];
+      if (!result?.ok) return;
       this.notify({ kind: "instance-updated", instanceId: c.instanceId, status: c.status });
       const createsWork = c.newTimers.length > 0 || c.newInstances.length > 0 || c.continueAsNew !== undefined;
-      if (createsWork || isTerminal(c.status) || c.newTasks.some((t) => !t.leaseToCommitter)) wakeWorkers = true;
+      if (createsWork || isTerminal(c.status) || result.leased.some((leased) => !leased)) wakeWorkers = true;
     });
     if (wakeWorkers) this.notify({ kind: "work" });
     return results;
@@ -202,9 +239,10 @@ export class PostgresStore implements Store {
     now: number,
     leaseExpiresAt: number,
     limit: number,
+    queues?: string[],
   ): Promise<ActivityTask[]> {
     this.assertOpen();
-    return this.claims.claimActivityTasks(workerId, now, leaseExpiresAt, limit);
+    return this.claims.claimActivityTasks(workerId, now, leaseExpiresAt, limit, queues);
   }
 
   async deliverActivityResults(deliveries: ActivityResultDelivery[], now: number): Promise<boolean[]> {
@@ -222,19 +260,105 @@ export class PostgresStore implements Store {
   async releaseLeases(workerId: string, instanceIds?: string[]): Promise<void> {
     await this.write(async (tx) => {
       // Other processes' workers may take the released instances and tasks now.
-      if (await this.claims.releaseLeases(tx, workerId, instanceIds)) await this.workFor(tx);
+      const released = await this.claims.releaseLeases(tx, workerId, instanceIds);
+      const releasedEntities = instanceIds === undefined && (await this.entities.releaseLeases(tx, workerId));
+      if (released || releasedEntities) await this.workFor(tx);
     });
     this.notify({ kind: "work" });
   }
 
   async listLeaseOwners(): Promise<string[]> {
     this.assertOpen();
-    return this.claims.listLeaseOwners();
+    const [owners, entityOwners] = await Promise.all([this.claims.listLeaseOwners(), this.entities.leaseOwners()]);
+    return [...new Set([...owners, ...entityOwners])];
   }
 
-  async nextDueTime(now: number, workerId: string): Promise<number | undefined> {
+  async nextDueTime(now: number, workerId: string, queues?: string[]): Promise<number | undefined> {
     this.assertOpen();
-    return this.claims.nextDueTime(now, workerId);
+    const [due, entityDue] = await Promise.all([
+      this.claims.nextDueTime(now, workerId, queues),
+      this.entities.nextDueTime(now, workerId),
+    ]);
+    if (due === undefined) return entityDue;
+    return entityDue === undefined ? due : Math.min(due, entityDue);
+  }
+
+  // Entities (the SQL is in entities.ts) ---------------------------------------------------
+
+  async sendEntityMessages(messages: NewEntityMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.write(async (tx) => {
+      sendOnly(this.entities.send(tx, messages));
+      await this.workFor(tx);
+    });
+    this.notify({ kind: "work" });
+  }
+
+  async findReadyEntities(
+    workerId: string,
+    now: number,
+    limit: number,
+    names: string[],
+    busy: EntityId[],
+  ): Promise<ReadyEntity[]> {
+    this.assertOpen();
+    return this.entities.findReady(workerId, now, limit, names, busy);
+  }
+
+  async claimEntities(
+    workerId: string,
+    entities: ReadyEntity[],
+    now: number,
+    leaseExpiresAt: number,
+  ): Promise<ReadyEntity[]> {
+    this.assertOpen();
+    return this.entities.claim(workerId, entities, now, leaseExpiresAt);
+  }
+
+  async readEntities(entities: EntityId[], now: number, maxMessages: number): Promise<EntitySnapshot[]> {
+    this.assertOpen();
+    return this.entities.read(entities, now, maxMessages);
+  }
+
+  async commitEntityBatches(commits: EntityCommit[]): Promise<EntityCommitResult[]> {
+    this.assertOpen();
+    const { results, work } = await this.entities.commit(commits, (tx) => this.workFor(tx));
+    if (work) this.notify({ kind: "work" });
+    return results;
+  }
+
+  async getEntity(name: string, key: string): Promise<EntityRecord | undefined> {
+    this.assertOpen();
+    return this.entities.get(name, key);
+  }
+
+  async listEntities(query: EntityQuery): Promise<EntityPage> {
+    this.assertOpen();
+    return this.entities.list(query);
+  }
+
+  async cleanEntityStorage(now: number): Promise<EntityCleanup> {
+    const cleanup = await this.write(async (tx) => {
+      const done = await this.entities.clean(tx, now);
+      if (done.orphanedLocksReleased > 0) await this.workFor(tx);
+      return done;
+    });
+    if (cleanup.orphanedLocksReleased > 0) this.notify({ kind: "work" });
+    return cleanup;
+  }
+
+  async configureQueues(queues: QueueSettings[], now: number): Promise<void> {
+    if (queues.length === 0) return;
+    await this.write(async (tx) => {
+      await this.queues.configure(tx, queues, now);
+      // A queue that lost its limits may have tasks to claim at once.
+      await this.workFor(tx);
+    });
+    this.notify({ kind: "work" });
+  }
+
+  async listQueues(): Promise<QueueSettings[]> {
+    return this.queues.list(this.reader());
   }
 
   subscribe(listener: (notification: StoreNotification) => void): () => void {

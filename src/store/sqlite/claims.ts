@@ -1,6 +1,9 @@
 import type Database from "better-sqlite3";
+import { DEFAULT_QUEUE } from "../../definitions/queue.js";
 import type { IncomingEvent } from "../../history/events.js";
+import { claimBudget, nextTokenAt } from "../queueBudget.js";
 import type { ActivityTask, InboxMessage, ReadyInstance } from "../store.js";
+import type { QueueOperations } from "./queues.js";
 import { type ActivityTaskRow, toActivityTask } from "./rows.js";
 
 /**
@@ -8,9 +11,11 @@ import { type ActivityTaskRow, toActivityTask } from "./rows.js";
  * them, and for how long. Instances are not leased here: a worker reads a ready instance
  * without a lease and takes the lease in the commit of its first episode (see episodes.ts),
  * which saves a transaction per instance; a task lease changes hands only when it is free
- * or expired, and a new holder gets a new token, which fences out the old one.
+ * or expired, and a new holder gets a new token, which fences out the old one. Workers see
+ * the instances and tasks of the queues they serve only; a claim applies the limits of
+ * limited queues (see queues.ts) inside its write transaction.
  */
-export function claimOperations(db: Database.Database) {
+export function claimOperations(db: Database.Database, queues: QueueOperations) {
   const findReady = db.prepare(
     `SELECT i.instance_id AS instanceId, i.name, i.execution_id AS executionId, i.lease_token AS leaseToken,
        i.history_length AS historyLength
@@ -18,6 +23,7 @@ export function claimOperations(db: Database.Database) {
      WHERE i.status IN ('Pending', 'Running', 'ContinuedAsNew')
        AND (i.lease_owner IS NULL OR i.lease_owner = @workerId OR i.lease_expires_at < @now)
        AND i.instance_id NOT IN (SELECT value FROM json_each(@busy))
+       AND i.queue IN (SELECT value FROM json_each(@queues))
        AND EXISTS (SELECT 1 FROM inbox m WHERE m.instance_id = i.instance_id AND m.visible_at <= @now
                    AND m.execution_id = i.execution_id)
      LIMIT @limit`,
@@ -27,18 +33,31 @@ export function claimOperations(db: Database.Database) {
      WHERE m.instance_id = ? AND m.visible_at <= ? AND m.execution_id = i.execution_id ORDER BY m.id`,
   );
   const anyClaimable = db
-    .prepare<{ now: number }, number>(
-      `SELECT EXISTS (SELECT 1 FROM activity_tasks WHERE lease_owner IS NULL AND visible_at <= @now)
-           OR EXISTS (SELECT 1 FROM activity_tasks WHERE lease_owner IS NOT NULL AND lease_expires_at < @now)`,
+    .prepare<{ now: number; queues: string }, number>(
+      `SELECT EXISTS (SELECT 1 FROM activity_tasks WHERE queue IN (SELECT value FROM json_each(@queues))
+                        AND lease_owner IS NULL AND visible_at <= @now)
+           OR EXISTS (SELECT 1 FROM activity_tasks WHERE queue IN (SELECT value FROM json_each(@queues))
+                        AND lease_owner IS NOT NULL AND lease_expires_at < @now AND visible_at <= @now)`,
     )
     .pluck();
-  const claimTasks = db.prepare(
+  // Unleased and expired tasks of one queue, oldest first: two index range scans.
+  const candidates = db.prepare<{ queue: string; now: number; limit: number }, { id: number; visible_at: number }>(
+    `SELECT id, visible_at FROM (
+       SELECT id, visible_at FROM activity_tasks WHERE queue = @queue AND lease_owner IS NULL AND visible_at <= @now
+       UNION ALL
+       SELECT id, visible_at FROM activity_tasks
+       WHERE queue = @queue AND lease_owner IS NOT NULL AND lease_expires_at < @now AND visible_at <= @now)
+     ORDER BY visible_at, id LIMIT @limit`,
+  );
+  const running = db
+    .prepare<{ queue: string; now: number }, number>(
+      `SELECT COUNT(*) FROM activity_tasks WHERE queue = @queue AND lease_owner IS NOT NULL AND lease_expires_at >= @now`,
+    )
+    .pluck();
+  const claimTasks = db.prepare<{ workerId: string; leaseExpiresAt: number; ids: string }, ActivityTaskRow>(
     `UPDATE activity_tasks SET lease_owner = @workerId, lease_token = lease_token + 1, lease_expires_at = @leaseExpiresAt
-     WHERE id IN (
-       SELECT id FROM activity_tasks
-       WHERE visible_at <= @now AND (lease_owner IS NULL OR lease_expires_at < @now)
-       ORDER BY visible_at, id LIMIT @limit)
-     RETURNING id, instance_id, execution_id, step, attempt, name, input, lease_token`,
+     WHERE id IN (SELECT value FROM json_each(@ids))
+     RETURNING id, instance_id, execution_id, step, attempt, name, input, lease_token, queue, visible_at`,
   );
   const renewInstances = db.prepare("UPDATE instances SET lease_expires_at = ? WHERE lease_owner = ?");
   const renewTasks = db.prepare("UPDATE activity_tasks SET lease_expires_at = ? WHERE lease_owner = ?");
@@ -58,19 +77,38 @@ export function claimOperations(db: Database.Database) {
        UNION SELECT lease_owner FROM activity_tasks WHERE lease_owner IS NOT NULL`,
     )
     .pluck();
+  // @queues is NULL for "every queue".
+  const served = "(@queues IS NULL OR queue IN (SELECT value FROM json_each(@queues)))";
   const nextDue = db
-    .prepare<{ now: number; workerId: string }, number | null>(
+    .prepare<{ now: number; workerId: string; queues: string | null }, number | null>(
       `SELECT MIN(t) FROM (
          SELECT MIN(visible_at) AS t FROM inbox WHERE visible_at > @now
-         UNION ALL SELECT MIN(visible_at) FROM activity_tasks WHERE visible_at > @now
-         UNION ALL SELECT MIN(lease_expires_at) FROM activity_tasks WHERE lease_owner <> @workerId AND lease_expires_at > @now
-         UNION ALL SELECT MIN(lease_expires_at) FROM instances WHERE lease_owner <> @workerId AND lease_expires_at > @now)`,
+         UNION ALL SELECT MIN(visible_at) FROM activity_tasks WHERE visible_at > @now AND ${served}
+         UNION ALL SELECT MIN(lease_expires_at) FROM activity_tasks
+           WHERE lease_owner <> @workerId AND lease_expires_at > @now AND ${served}
+         UNION ALL SELECT MIN(lease_expires_at) FROM instances
+           WHERE lease_owner <> @workerId AND lease_expires_at > @now AND ${served})`,
+    )
+    .pluck();
+  // Rate-limited queues with tasks waiting: their next token is a due time too.
+  const waitingForTokens = db
+    .prepare<{ now: number; queues: string | null }, string>(
+      `SELECT q.name FROM queues q WHERE q.rate_per_second IS NOT NULL
+         AND (@queues IS NULL OR q.name IN (SELECT value FROM json_each(@queues)))
+         AND EXISTS (SELECT 1 FROM activity_tasks k WHERE k.queue = q.name AND k.lease_owner IS NULL AND k.visible_at <= @now)`,
     )
     .pluck();
 
   return {
-    findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): ReadyInstance[] {
-      return findReady.all({ workerId, now, limit, busy: JSON.stringify(busy) }) as ReadyInstance[];
+    findReadyInstances(
+      workerId: string,
+      now: number,
+      limit: number,
+      busy: string[],
+      served: string[] = [DEFAULT_QUEUE],
+    ): ReadyInstance[] {
+      const params = { workerId, now, limit, busy: JSON.stringify(busy), queues: JSON.stringify(served) };
+      return findReady.all(params) as ReadyInstance[];
     },
 
     readInbox(instanceId: string, now: number): InboxMessage[] {
@@ -82,12 +120,38 @@ export function claimOperations(db: Database.Database) {
     },
 
     /** A read-only look first: most polls find nothing, and must not take the write lock for that. */
-    hasClaimableTasks(now: number): boolean {
-      return anyClaimable.get({ now }) === 1;
+    hasClaimableTasks(now: number, served: string[] = [DEFAULT_QUEUE]): boolean {
+      return anyClaimable.get({ now, queues: JSON.stringify(served) }) === 1;
     },
 
-    claimActivityTasks(workerId: string, now: number, leaseExpiresAt: number, limit: number): ActivityTask[] {
-      const rows = claimTasks.all({ workerId, now, leaseExpiresAt, limit }) as ActivityTaskRow[];
+    /**
+     * Inside a write transaction: each served queue offers its oldest tasks, as many as its
+     * budget allows (all of `limit` for a queue without limits); the oldest of all offered
+     * are leased, and limited queues pay for theirs in tokens.
+     */
+    claimActivityTasks(
+      workerId: string,
+      now: number,
+      leaseExpiresAt: number,
+      limit: number,
+      served: string[] = [DEFAULT_QUEUE],
+    ): ActivityTask[] {
+      const names = [...new Set(served)];
+      const limited = queues.limited(names);
+      const offered: { id: number; visible_at: number }[] = [];
+      for (const queue of names) {
+        const state = limited.get(queue);
+        const budget = state ? claimBudget(state, running.get({ queue, now }) ?? 0, now, limit) : limit;
+        if (budget > 0) offered.push(...candidates.all({ queue, now, limit: budget }));
+      }
+      if (offered.length === 0) return [];
+      offered.sort((a, b) => a.visible_at - b.visible_at || a.id - b.id);
+      const ids = offered.slice(0, limit).map((c) => c.id);
+      const rows = claimTasks.all({ workerId, leaseExpiresAt, ids: JSON.stringify(ids) });
+      rows.sort((a, b) => (a.visible_at ?? 0) - (b.visible_at ?? 0) || a.id - b.id);
+      for (const [queue, state] of limited) {
+        queues.spend(state, rows.filter((r) => r.queue === queue).length, now);
+      }
       return rows.map(toActivityTask);
     },
 
@@ -109,9 +173,17 @@ export function claimOperations(db: Database.Database) {
       return leaseOwners.all();
     },
 
-    nextDueTime(now: number, workerId: string): number | undefined {
-      const due = nextDue.get({ now, workerId });
-      return due === null || due === undefined ? undefined : due;
+    nextDueTime(now: number, workerId: string, served?: string[]): number | undefined {
+      const filter = served ? JSON.stringify(served) : null;
+      const times: number[] = [];
+      const due = nextDue.get({ now, workerId, queues: filter });
+      if (due !== null && due !== undefined) times.push(due);
+      const waiting = waitingForTokens.all({ now, queues: filter });
+      for (const state of queues.limited(waiting).values()) {
+        const at = nextTokenAt(state, now);
+        if (at !== undefined) times.push(at);
+      }
+      return times.length > 0 ? Math.min(...times) : undefined;
     },
   };
 }

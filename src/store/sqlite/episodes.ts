@@ -1,16 +1,18 @@
 import type Database from "better-sqlite3";
+import { DEFAULT_QUEUE } from "../../definitions/queue.js";
 import { toFailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
 import { type ActivityResultDelivery, type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
 import type { InstanceOperations } from "./instances.js";
+import type { QueueOperations } from "./queues.js";
 
 /**
  * The write path of workers: an episode (history, consumed messages, new tasks, timers and
  * sub-orchestrations, status, the parent's notice) lands whole or not at all, and only
  * while its lease token is current.
  */
-export function episodeOperations(db: Database.Database, instances: InstanceOperations) {
+export function episodeOperations(db: Database.Database, instances: InstanceOperations, queues: QueueOperations) {
   const advance = db.prepare(
     `UPDATE instances SET status = @status, output = @output, failure = @failure,
        custom_status = CASE WHEN @setCustomStatus THEN @customStatus ELSE custom_status END,
@@ -27,8 +29,8 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
   const deleteTask = db.prepare("DELETE FROM activity_tasks WHERE id = ? AND instance_id = ?");
   const insertTask = db.prepare(
     `INSERT INTO activity_tasks (instance_id, execution_id, step, attempt, name, input, visible_at,
-       lease_owner, lease_token, lease_expires_at)
-     VALUES (@instanceId, @executionId, @step, @attempt, @name, @input, @now, @leaseOwner, 1, @leaseExpiresAt)`,
+       lease_owner, lease_token, lease_expires_at, queue)
+     VALUES (@instanceId, @executionId, @step, @attempt, @name, @input, @now, @leaseOwner, 1, @leaseExpiresAt, @queue)`,
   );
   const cancelTimer = db.prepare(
     `DELETE FROM inbox WHERE instance_id = ? AND json_extract(event, '$.type') = 'TimerFired'
@@ -76,6 +78,9 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
     }
   };
 
+  // Set when a finished child wrote to its parent's inbox: the parent's worker must wake.
+  let parentsNotified = false;
+
   const commitOne = (c: EpisodeCommit): EpisodeCommitResult => {
     const finished = isTerminal(c.status);
     const newLeaseToken = c.acquireLease ? c.leaseToken + 1 : c.leaseToken;
@@ -104,7 +109,7 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
     if (c.completedTaskId !== undefined) deleteTask.run(c.completedTaskId, c.instanceId);
     if (c.continueAsNew) {
       continueAsNew(c, c.continueAsNew);
-      return { ok: true, taskIds: [], leaseToken: newLeaseToken };
+      return { ok: true, taskIds: [], leased: [], leaseToken: newLeaseToken };
     }
     c.newEvents.forEach((event, i) => {
       appendEvent.run(c.instanceId, c.historyLength + i, JSON.stringify(event));
@@ -112,16 +117,19 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
     if (finished) {
       // Nothing more can happen to a finished instance: drop what still waits for it.
       instances.clearPending(c.instanceId);
-      instances.notifyParent(
-        c.instanceId,
-        c.status === "Completed" ? { output: c.output } : { failure: failureOf(c) },
-        c.now,
-      );
-      return { ok: true, taskIds: [], leaseToken: newLeaseToken };
+      const outcome = c.status === "Completed" ? { output: c.output } : { failure: failureOf(c) };
+      if (instances.notifyParent(c.instanceId, outcome, c.now)) parentsNotified = true;
+      return { ok: true, taskIds: [], leased: [], leaseToken: newLeaseToken };
     }
     for (const step of c.cancelledTimers) cancelTimer.run(c.instanceId, step);
+    // A limited queue's tasks go through claims, which apply its limits: no fast path for them.
+    const asked = c.newTasks.filter((t) => t.leaseToCommitter).map((t) => t.queue ?? DEFAULT_QUEUE);
+    const limited = asked.length > 0 ? queues.limited([...new Set(asked)]) : new Map();
+    const leasedTasks: boolean[] = [];
     const taskIds = c.newTasks.map((task) => {
-      const leased = task.leaseToCommitter;
+      const queue = task.queue ?? DEFAULT_QUEUE;
+      const leased = task.leaseToCommitter && !limited.has(queue);
+      leasedTasks.push(leased);
       const row = {
         instanceId: c.instanceId,
         executionId: c.executionId,
@@ -132,6 +140,7 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
         now: c.now,
         leaseOwner: leased ? c.workerId : null,
         leaseExpiresAt: leased ? c.leaseExpiresAt : null,
+        queue,
       };
       return Number(insertTask.run(row).lastInsertRowid);
     });
@@ -147,20 +156,38 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
         instances.send(c.instanceId, c.executionId, { ...failed, failure: toFailureDetails(refusal) }, c.now);
       }
     }
-    return { ok: true, taskIds, leaseToken: newLeaseToken };
+    return { ok: true, taskIds, leased: leasedTasks, leaseToken: newLeaseToken };
   };
   const commitInSavepoint = db.transaction(commitOne);
+  const commitAll = db.transaction((commits: EpisodeCommit[]) => commits.map(commitOne));
 
   return {
-    /** Applies each episode in its own savepoint, so one failure does not undo the others. */
+    /** True if episodes committed since the last call told a parent that a child finished (then resets). */
+    takeParentNotices(): boolean {
+      const notified = parentsNotified;
+      parentsNotified = false;
+      return notified;
+    },
+
+    /**
+     * Applies the episodes in one savepoint; only if one of them throws, again each in its
+     * own savepoint, so that one failure does not undo the others. (A savepoint per episode
+     * on every batch cost ~15% of the CPU at 500 instances in flight.) A refused lease is
+     * not a failure: it writes nothing and returns "lease-lost".
+     */
     commit(commits: EpisodeCommit[]): EpisodeCommitResult[] {
-      return commits.map((c) => {
-        try {
-          return commitInSavepoint(c);
-        } catch (error) {
-          return { ok: false, reason: "error", error };
-        }
-      });
+      try {
+        return commitAll(commits);
+      } catch {
+        parentsNotified = false;
+        return commits.map((c) => {
+          try {
+            return commitInSavepoint(c);
+          } catch (error) {
+            return { ok: false, reason: "error", error };
+          }
+        });
+      }
     },
 
     deliver(deliveries: ActivityResultDelivery[], now: number): boolean[] {

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { DEFAULT_QUEUE } from "../../definitions/queue.js";
 import { InstanceAlreadyExistsError } from "../../errors/errors.js";
 import type { FailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
@@ -24,9 +25,9 @@ export function instanceOperations(db: Database.Database) {
   const deleteTasks = db.prepare("DELETE FROM activity_tasks WHERE instance_id = ?");
   const insertInstance = db.prepare(
     `INSERT INTO instances (instance_id, name, execution_id, status, input, created_at, updated_at,
-       parent_instance_id, parent_execution_id, parent_step, parent_attempt)
+       parent_instance_id, parent_execution_id, parent_step, parent_attempt, queue)
      VALUES (@instanceId, @name, @executionId, 'Pending', @input, @createdAt, @createdAt,
-       @parentInstanceId, @parentExecutionId, @parentStep, @parentAttempt)`,
+       @parentInstanceId, @parentExecutionId, @parentStep, @parentAttempt, @queue)`,
   );
   const insertMessage = db.prepare(
     "INSERT INTO inbox (instance_id, execution_id, visible_at, event) VALUES (?, ?, ?, ?)",
@@ -65,6 +66,7 @@ export function instanceOperations(db: Database.Database) {
         parentExecutionId: parent?.executionId ?? null,
         parentStep: parent?.step ?? null,
         parentAttempt: parent?.attempt ?? null,
+        queue: request.queue ?? DEFAULT_QUEUE,
       });
       const started: IncomingEvent = {
         type: "ExecutionStarted",
@@ -120,19 +122,20 @@ export function instanceOperations(db: Database.Database) {
       deleteInstance.run(instanceId);
     },
 
-    /** Tells a sub-orchestration's parent how it ended (inside the finishing transaction). */
-    notifyParent(instanceId: string, outcome: { output: unknown } | { failure: FailureDetails }, now: number): void {
+    /** Tells a sub-orchestration's parent how it ended (inside the finishing transaction); true if it did. */
+    notifyParent(instanceId: string, outcome: { output: unknown } | { failure: FailureDetails }, now: number): boolean {
       const row = selectParent.get(instanceId);
-      if (!row?.parent_instance_id || !row.parent_execution_id) return;
+      if (!row?.parent_instance_id || !row.parent_execution_id) return false;
       // A finished parent can no longer take the news (a rewind re-reads the child's outcome).
       const parentStatus = operations.status(row.parent_instance_id);
-      if (!parentStatus || isTerminal(parentStatus)) return;
+      if (!parentStatus || isTerminal(parentStatus)) return false;
       const base = { timestamp: now, step: row.parent_step ?? 0, attempt: row.parent_attempt ?? 1 };
       const event: IncomingEvent =
         "failure" in outcome
           ? { type: "SubOrchestrationInstanceFailed", ...base, failure: outcome.failure }
           : { type: "SubOrchestrationInstanceCompleted", ...base, result: outcome.output };
       operations.send(row.parent_instance_id, row.parent_execution_id, event, now);
+      return true;
     },
   };
   return operations;

@@ -39,8 +39,8 @@ export function managementOperations(db: Database.Database, instances: InstanceO
     )
     .pluck();
   const insertTask = db.prepare(
-    `INSERT INTO activity_tasks (instance_id, execution_id, step, attempt, name, input, visible_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO activity_tasks (instance_id, execution_id, step, attempt, name, input, visible_at, queue)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const executionOf = db.prepare<[string], string>("SELECT execution_id FROM instances WHERE instance_id = ?").pluck();
   const purgeWhere = db
@@ -113,7 +113,7 @@ export function managementOperations(db: Database.Database, instances: InstanceO
       instances.send(instanceId, executionId, { type: "ExecutionRewound", timestamp: now, reason }, now);
       for (const event of plan.redeliver) instances.send(instanceId, executionId, event, now);
       for (const a of plan.activities) {
-        insertTask.run(instanceId, executionId, a.step, a.attempt, a.name, encode(a.input, "input"), now);
+        insertTask.run(instanceId, executionId, a.step, a.attempt, a.name, encode(a.input, "input"), now, a.queue);
       }
       for (const t of plan.timers) {
         instances.send(

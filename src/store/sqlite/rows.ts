@@ -17,6 +17,7 @@ export interface InstanceRow {
   updated_at: number;
   completed_at: number | null;
   parent_instance_id: string | null;
+  queue: string;
 }
 
 export interface ActivityTaskRow {
@@ -28,6 +29,8 @@ export interface ActivityTaskRow {
   name: string;
   input: string | null;
   lease_token: number;
+  queue: string;
+  visible_at?: number;
 }
 
 export function toInstanceRecord(row: InstanceRow): InstanceRecord {
@@ -41,6 +44,7 @@ export function toInstanceRecord(row: InstanceRow): InstanceRecord {
     customStatus: decode(row.custom_status),
     createdAt: row.created_at,
     lastUpdatedAt: row.updated_at,
+    queue: row.queue,
   };
   if (row.failure !== null) record.failure = decode(row.failure) as FailureDetails;
   if (row.completed_at !== null) record.completedAt = row.completed_at;
@@ -58,6 +62,7 @@ export function toActivityTask(row: ActivityTaskRow): ActivityTask {
     name: row.name,
     input: decode(row.input),
     leaseToken: row.lease_token,
+    queue: row.queue,
   };
 }
 

@@ -1,8 +1,21 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
+import type { QueueSettings } from "../../definitions/queue.js";
 import { InvalidArgumentError, NotAPerdureDatabaseError, StoreClosedError } from "../../errors/errors.js";
 import type { HistoryEvent } from "../../history/events.js";
+import type {
+  EntityCleanup,
+  EntityCommit,
+  EntityCommitResult,
+  EntityId,
+  EntityPage,
+  EntityQuery,
+  EntityRecord,
+  EntitySnapshot,
+  NewEntityMessage,
+  ReadyEntity,
+} from "../entityStore.js";
 import type {
   ActivityResultDelivery,
   ActivityTask,
@@ -25,7 +38,9 @@ import { episodeOperations } from "./episodes.js";
 import { instanceOperations } from "./instances.js";
 import { managementOperations } from "./management.js";
 import { migrate } from "./migrate.js";
+import { type EntityOperations, entityOperations } from "./entities.js";
 import { queryOperations } from "./queries.js";
+import { queueOperations } from "./queues.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -50,6 +65,8 @@ export class SqliteStore implements Store {
   private readonly episodes: ReturnType<typeof episodeOperations>;
   private readonly management: ReturnType<typeof managementOperations>;
   private readonly queries: ReturnType<typeof queryOperations>;
+  private readonly entities: EntityOperations;
+  private readonly queues: ReturnType<typeof queueOperations>;
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
   private readonly totalChanges: Database.Statement;
   private commits = 0;
@@ -81,10 +98,12 @@ export class SqliteStore implements Store {
       throw error;
     }
     this.instances = instanceOperations(this.db);
-    this.claims = claimOperations(this.db);
-    this.episodes = episodeOperations(this.db, this.instances);
+    this.queues = queueOperations(this.db);
+    this.claims = claimOperations(this.db, this.queues);
+    this.episodes = episodeOperations(this.db, this.instances, this.queues);
     this.management = managementOperations(this.db, this.instances);
     this.queries = queryOperations(this.db);
+    this.entities = entityOperations(this.db, this.instances);
     this.totalChanges = this.db.prepare("SELECT total_changes()").pluck();
   }
 
@@ -112,7 +131,11 @@ export class SqliteStore implements Store {
   }
 
   async terminateInstance(instanceId: string, reason: string, now: number): Promise<RuntimeStatus> {
-    const previous = this.write(() => this.management.terminate(instanceId, reason, now));
+    const previous = this.write(() => {
+      const status = this.management.terminate(instanceId, reason, now);
+      if (!isTerminal(status)) this.entities.releaseLocksOf(instanceId);
+      return status;
+    });
     this.notify({ kind: "instance-updated", instanceId, status: "Terminated" });
     this.notify({ kind: "work" });
     return previous;
@@ -153,9 +176,15 @@ export class SqliteStore implements Store {
     return this.queries.list(query);
   }
 
-  async findReadyInstances(workerId: string, now: number, limit: number, busy: string[]): Promise<ReadyInstance[]> {
+  async findReadyInstances(
+    workerId: string,
+    now: number,
+    limit: number,
+    busy: string[],
+    queues?: string[],
+  ): Promise<ReadyInstance[]> {
     this.assertOpen();
-    return this.claims.findReadyInstances(workerId, now, limit, busy);
+    return this.claims.findReadyInstances(workerId, now, limit, busy, queues);
   }
 
   async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {
@@ -164,13 +193,19 @@ export class SqliteStore implements Store {
   }
 
   async commitEpisodes(commits: EpisodeCommit[]): Promise<EpisodeCommitResult[]> {
-    const results = this.write(() => this.episodes.commit(commits));
-    let wakeWorkers = false;
+    let sentToEntities = false;
+    const results = this.write(() => {
+      const written = this.episodes.commit(commits);
+      sentToEntities = this.entities.afterEpisodes(commits, written);
+      return written;
+    });
+    let wakeWorkers = sentToEntities || this.episodes.takeParentNotices();
     commits.forEach((c, i) => {
-      if (!results[i]?.ok) return;
+      const result = results[i];
+      if (!result?.ok) return;
       this.notify({ kind: "instance-updated", instanceId: c.instanceId, status: c.status });
       const createsWork = c.newTimers.length > 0 || c.newInstances.length > 0 || c.continueAsNew !== undefined;
-      if (createsWork || isTerminal(c.status) || c.newTasks.some((t) => !t.leaseToCommitter)) wakeWorkers = true;
+      if (createsWork || result.leased.some((leased) => !leased)) wakeWorkers = true;
     });
     if (wakeWorkers) this.notify({ kind: "work" });
     return results;
@@ -181,10 +216,11 @@ export class SqliteStore implements Store {
     now: number,
     leaseExpiresAt: number,
     limit: number,
+    queues?: string[],
   ): Promise<ActivityTask[]> {
     this.assertOpen();
-    if (!this.claims.hasClaimableTasks(now)) return [];
-    return this.write(() => this.claims.claimActivityTasks(workerId, now, leaseExpiresAt, limit));
+    if (!this.claims.hasClaimableTasks(now, queues)) return [];
+    return this.write(() => this.claims.claimActivityTasks(workerId, now, leaseExpiresAt, limit, queues));
   }
 
   async deliverActivityResults(deliveries: ActivityResultDelivery[], now: number): Promise<boolean[]> {
@@ -198,23 +234,97 @@ export class SqliteStore implements Store {
   }
 
   async releaseLeases(workerId: string, instanceIds?: string[]): Promise<void> {
-    this.write(() => this.claims.releaseLeases(workerId, instanceIds));
+    this.write(() => {
+      this.claims.releaseLeases(workerId, instanceIds);
+      if (!instanceIds) this.entities.releaseLeases(workerId);
+    });
     this.notify({ kind: "work" });
   }
 
   async listLeaseOwners(): Promise<string[]> {
     this.assertOpen();
-    return this.claims.listLeaseOwners();
+    return [...new Set([...this.claims.listLeaseOwners(), ...this.entities.leaseOwners()])];
   }
 
-  async nextDueTime(now: number, workerId: string): Promise<number | undefined> {
+  async nextDueTime(now: number, workerId: string, queues?: string[]): Promise<number | undefined> {
     this.assertOpen();
-    return this.claims.nextDueTime(now, workerId);
+    return earliest(this.claims.nextDueTime(now, workerId, queues), this.entities.nextDueTime(now, workerId));
+  }
+
+  async configureQueues(queues: QueueSettings[], now: number): Promise<void> {
+    if (queues.length === 0) return;
+    this.write(() => this.queues.configure(queues, now));
+    // A queue that lost its limits may have tasks to claim at once.
+    this.notify({ kind: "work" });
+  }
+
+  async listQueues(): Promise<QueueSettings[]> {
+    this.assertOpen();
+    return this.queues.list();
   }
 
   subscribe(listener: (notification: StoreNotification) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  // Entities (the SQL is in entities.ts) ---------------------------------------------------
+
+  async sendEntityMessages(messages: NewEntityMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    this.write(() => this.entities.send(messages));
+    this.notify({ kind: "work" });
+  }
+
+  async findReadyEntities(
+    workerId: string,
+    now: number,
+    limit: number,
+    names: string[],
+    busy: EntityId[],
+  ): Promise<ReadyEntity[]> {
+    this.assertOpen();
+    return this.entities.findReady(workerId, now, limit, names, busy);
+  }
+
+  async claimEntities(
+    workerId: string,
+    entities: ReadyEntity[],
+    now: number,
+    leaseExpiresAt: number,
+  ): Promise<ReadyEntity[]> {
+    if (entities.length === 0) return [];
+    return this.write(() => this.entities.claim(workerId, entities, now, leaseExpiresAt));
+  }
+
+  async readEntities(entities: EntityId[], now: number, maxMessages: number): Promise<EntitySnapshot[]> {
+    this.assertOpen();
+    return this.entities.read(entities, now, maxMessages);
+  }
+
+  async commitEntityBatches(commits: EntityCommit[]): Promise<EntityCommitResult[]> {
+    const results = this.write(() => this.entities.commit(commits));
+    const createsWork = commits.some(
+      (c, i) => results[i]?.ok && (c.replies.length > 0 || c.messages.length > 0 || c.newInstances.length > 0),
+    );
+    if (createsWork) this.notify({ kind: "work" });
+    return results;
+  }
+
+  async getEntity(name: string, key: string): Promise<EntityRecord | undefined> {
+    this.assertOpen();
+    return this.entities.get(name, key);
+  }
+
+  async listEntities(query: EntityQuery): Promise<EntityPage> {
+    this.assertOpen();
+    return this.entities.list(query);
+  }
+
+  async cleanEntityStorage(now: number): Promise<EntityCleanup> {
+    const cleanup = this.write(() => this.entities.clean(now));
+    if (cleanup.orphanedLocksReleased > 0) this.notify({ kind: "work" });
+    return cleanup;
   }
 
   async close(): Promise<void> {
@@ -241,6 +351,12 @@ export class SqliteStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
   }
+}
+
+/** The earlier of two optional times. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
 }
 
 /** Opens (creating if needed) a Perdure store in an SQLite file. */

@@ -1,0 +1,82 @@
+import { type Client, createClient, createWorker, type Store, silentLogger, type Worker } from "perdure";
+import { type SqliteStore, sqliteStore } from "perdure/sqlite";
+import type { Durability } from "./config.js";
+import { tempDatabase } from "./tempFile.js";
+import { addOne, chain } from "./workflow.js";
+
+/** A worker and a client on a fresh SQLite store, with the store's commits split by who made them. */
+export interface Engine {
+  client: Client;
+  worker: Worker;
+  store: SqliteStore;
+  /** Commits made so far: by the client's starts, and by everything else (the worker). */
+  commits(): { client: number; worker: number };
+  dispose(): Promise<void>;
+}
+
+/** Starts an engine on a fresh store file with the given durability. */
+export async function startEngine(durability: Durability): Promise<Engine> {
+  const db = tempDatabase(durability);
+  const store = sqliteStore(db.file, { durability });
+  let clientCommits = 0;
+  const worker = createWorker({
+    store,
+    orchestrations: [chain],
+    activities: [addOne],
+    logger: silentLogger,
+    handleSignals: false,
+  });
+  await worker.start();
+  const client = createClient({ store: countingStarts(store, (n) => (clientCommits += n)) });
+  return {
+    client,
+    worker,
+    store,
+    commits: () => ({ client: clientCommits, worker: store.commitCount - clientCommits }),
+    dispose: async () => {
+      await worker.stop();
+      await store.close();
+      db.remove();
+    },
+  };
+}
+
+/**
+ * The store as the client sees it, counting the commits of `createInstances`. SQLite
+ * writes synchronously inside the call, so the commit count read right after the call
+ * (before awaiting) holds exactly the commits it made, even with the worker busy.
+ */
+function countingStarts(store: SqliteStore, count: (commits: number) => void): Store {
+  return new Proxy<Store>(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property === "createInstances") {
+        return (...args: Parameters<Store["createInstances"]>) => {
+          const before = store.commitCount;
+          const result = store.createInstances(...args);
+          count(store.commitCount - before);
+          return result;
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Starts one chain workflow and waits for it; throws if it did not produce the expected result. */
+export async function runWorkflow(engine: Engine, n: number): Promise<void> {
+  const id = await engine.client.start(chain, n);
+  const status = await engine.client.waitForCompletion<number, number>(id);
+  if (status.runtimeStatus !== "Completed" || status.output !== n + 3) {
+    throw new Error(`workflow ${id} ended ${status.runtimeStatus} with ${JSON.stringify(status.output)}`);
+  }
+}
+
+/** Commits per workflow between two readings of `Engine.commits()`. */
+export function commitsPerWorkflow(
+  before: { client: number; worker: number },
+  after: { client: number; worker: number },
+  workflows: number,
+): { client: number; worker: number } {
+  return { client: (after.client - before.client) / workflows, worker: (after.worker - before.worker) / workflows };
+}
