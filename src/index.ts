@@ -55,7 +55,6 @@ export {
 } from "./entities/errors.js";
 export type { EntityRef } from "./entities/events.js";
 export type { EntityLock, EntityLockTarget } from "./entities/orchestrationEntities.js";
-export type { EntityCleanup } from "./store/entityStore.js";
 export * from "./errors/errors.js";
 export {
   ActivityFailedError,
@@ -68,6 +67,7 @@ export type { Json } from "./history/serialization.js";
 export type { ActivityCallArgs, CallActivityOptions, OrchestrationContext } from "./orchestration/context.js";
 export type { DurableTask } from "./orchestration/durableTask.js";
 export { type Logger, silentLogger } from "./orchestration/logger.js";
+export type { EntityCleanup } from "./store/entityStore.js";
 export type { RuntimeStatus, Store, StoreNotification } from "./store/store.js";
 export type { Duration } from "./time/duration.js";
 export { toMilliseconds } from "./time/duration.js";

@@ -133,6 +133,27 @@ describe("bad calls change nothing stored", () => {
     expect(scheduled).toMatchObject([{ step: 1, key: "ok" }]);
   });
 
+  it("an operation the entity's worker does not have (a definition out of date) fails the call, typed", async () => {
+    // The orchestration's code knows a newer counter with "double"; the worker registers the old one.
+    const newer = entity("counter", {
+      initialState: 0,
+      operations: { get: (n: number) => n, double: (n: number, _i: undefined, ctx) => ctx.setState(n * 2) },
+    });
+    const caller = orchestration("caller", async (ctx) => {
+      try {
+        await ctx.callEntity(newer, "skew", "double");
+        return "no error";
+      } catch (error) {
+        const e = error as PerdureError & { failure: { code?: string } };
+        return [e.code, e.failure.code];
+      }
+    });
+    await h.startWorker({ orchestrations: [caller], entities: [counter] });
+    const done = await h.client.waitForCompletion(await h.client.start(caller, undefined), { timeout: 15_000 });
+    expect(done.output).toEqual(["ENTITY_OPERATION_FAILED", "UNKNOWN_ENTITY_OPERATION"]);
+    expect((await h.client.getEntity(counter, "skew")).exists).toBe(false);
+  });
+
   it("from the client: unknown operation of a definition, bad key or name, input that JSON cannot hold", async () => {
     const codes = await Promise.all(
       [

@@ -254,6 +254,32 @@ describe("entity operations from orchestrations", () => {
     expect((await h.client.getEntity(counter, "r")).state).toBe(11);
   });
 
+  it("code that calls another operation on replay fails with NonDeterminismError naming both", async () => {
+    const v1 = orchestration("drift", async (ctx) => {
+      await ctx.callEntity(counter, "d", "get");
+      await ctx.waitForEvent("go");
+      return null;
+    });
+    const v2 = orchestration("drift", async (ctx) => {
+      await ctx.callEntity(counter, "d", "add", 1);
+      await ctx.waitForEvent("go");
+      return null;
+    });
+    const first = await h.startWorker({ orchestrations: [v1], entities: [counter] });
+    const id = await h.client.start(v1, undefined);
+    await waitFor(
+      async () => (await h.client.getHistory(id)).some((e) => e.type === "EntityOperationCompleted"),
+      "call",
+    );
+    await first.stop();
+    await h.startWorker({ orchestrations: [v2], entities: [counter] });
+    await h.client.raiseEvent(id, "go");
+    const done = await h.client.waitForCompletion(id, { timeout: 15_000 });
+    expect(done.runtimeStatus).toBe("Failed");
+    expect(done.failure?.code).toBe("NON_DETERMINISM");
+    expect(done.failure?.step).toBe(1);
+  });
+
   it("signals sent by the episode that completes the orchestration are delivered", async () => {
     const fireAndForget = orchestration("fireAndForget", async (ctx, n: number) => {
       for (let i = 0; i < n; i++) ctx.signalEntity(ledger, "ff", "add", { id: `${ctx.instanceId}-${i}`, amount: 1 });

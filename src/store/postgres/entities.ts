@@ -85,8 +85,6 @@ export function entityOperations(db: Database, t: Tables, e: EntityTables, insta
             WHERE visible_at <= $2 AND entity_name = ANY($4::text[])) d
       JOIN ${e.entities} e ON e.entity_name = d.entity_name AND e.entity_key = d.entity_key
       WHERE (e.lease_owner IS NULL OR e.lease_owner = $1 OR e.lease_expires_at < $2)
-        AND NOT EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS b(name, key)
-                        WHERE b.name = e.entity_name AND b.key = e.entity_key)
         AND (e.lock_owner IS NULL
              OR NOT ${active("e.lock_owner", "e.lock_execution")}
              OR EXISTS (SELECT 1 FROM ${e.messages} m WHERE m.entity_name = e.entity_name AND m.entity_key = e.entity_key
@@ -197,19 +195,22 @@ export function entityOperations(db: Database, t: Tables, e: EntityTables, insta
       names: string[],
       busy: EntityId[],
     ): Promise<ReadyEntity[]> {
+      // Busy entities are left out here rather than in SQL, as on SQLite (see there).
+      const skip = new Set(busy.map((b) => JSON.stringify([b.name, b.key])));
       const { rows } = await db.query<ReadyEntity & { leasedUntil: number | null }>(sql.findReady, [
         workerId,
         now,
-        limit,
+        limit + skip.size,
         names,
-        busy.map((b) => b.name),
-        busy.map((b) => b.key),
       ]);
-      return rows.map(({ name, key, leaseToken, leasedUntil }) =>
-        leasedUntil === null || leasedUntil === undefined
-          ? { name, key, leaseToken }
-          : { name, key, leaseToken, leasedUntil },
-      );
+      return rows
+        .filter((r) => !skip.has(JSON.stringify([r.name, r.key])))
+        .slice(0, limit)
+        .map(({ name, key, leaseToken, leasedUntil }) =>
+          leasedUntil === null || leasedUntil === undefined
+            ? { name, key, leaseToken }
+            : { name, key, leaseToken, leasedUntil },
+        );
     },
 
     async claim(

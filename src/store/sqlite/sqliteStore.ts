@@ -34,11 +34,11 @@ import type {
 } from "../store.js";
 import { isTerminal } from "../store.js";
 import { claimOperations } from "./claims.js";
+import { type EntityOperations, entityOperations } from "./entities.js";
 import { episodeOperations } from "./episodes.js";
 import { instanceOperations } from "./instances.js";
 import { managementOperations } from "./management.js";
 import { migrate } from "./migrate.js";
-import { type EntityOperations, entityOperations } from "./entities.js";
 import { queryOperations } from "./queries.js";
 import { queueOperations } from "./queues.js";
 
