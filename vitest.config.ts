@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
+    // Run by vitest.faults.config.ts after the rest (npm test runs both).
+    exclude: ["test/postgres-faults/**", "**/node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Crash tests spawn worker processes; keep files in parallel but not too many at once on 2 cores.

@@ -308,15 +308,20 @@ class PerdureWorker implements Worker, RunnerHost {
         .processInbox()
         .catch((error) => this.logger.error(`[perdure] instance ${instance.instanceId} failed an episode`, error));
     }
-    const free = this.maxActivities - this.activitySlotsInUse;
-    const tasks =
-      free > 0 ? await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free, [...this.queues]) : [];
+    // The free slots are reserved before the claim is awaited: episodes that finish meanwhile
+    // must not take them too, or the worker would run more than maxConcurrentActivities.
+    const free = Math.max(0, this.maxActivities - this.activitySlotsInUse);
+    this.activitySlotsInUse += free;
+    let tasks: ActivityTask[] = [];
+    try {
+      if (free > 0)
+        tasks = await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free, [...this.queues]);
+    } finally {
+      this.activitySlotsInUse -= free - tasks.length;
+    }
     // Claiming every free slot means more tasks may be waiting for one.
     this.slotsStarved = tasks.length >= free;
-    for (const task of tasks) {
-      this.activitySlotsInUse++;
-      this.track(this.runActivity(task, undefined));
-    }
+    for (const task of tasks) this.track(this.runActivity(task, undefined));
     const entities = await this.entityWork.poll(now);
     // Look again at once only when a limit cut this poll short; anything that arrives later
     // wakes the loop (notifications, a runner that missed a poll, a freed activity slot).
