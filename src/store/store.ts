@@ -272,7 +272,10 @@ export interface Store extends EntityStore {
 
   /** Extends every lease the worker holds. */
   renewLeases(workerId: string, leaseExpiresAt: number): Promise<void>;
-  /** Gives up the worker's leases: all of them, or those of the given instances. */
+  /**
+   * Gives up the worker's leases: all of them, or those of the given instances and of their
+   * activity tasks (call it only for instances none of whose tasks run in this worker).
+   */
   releaseLeases(workerId: string, instanceIds?: string[]): Promise<void>;
   /** Workers that currently hold leases. */
   listLeaseOwners(): Promise<string[]>;

@@ -37,6 +37,8 @@ export interface RunnerHost {
   wakeUp(): void;
   /** The runner can no longer advance its instance (lost lease, finished, failed to commit). */
   forget(runner: InstanceRunner): void;
+  /** Hands back the leases of an instance whose commit failed (it may have landed all the same). */
+  abandon(instanceId: string): void;
 }
 
 /**
@@ -167,6 +169,7 @@ export class InstanceRunner {
           outcome.error,
         );
         this.backoffUntil = now + 1_000;
+        this.host.abandon(this.instanceId);
       }
       this.close();
       return false;

@@ -119,6 +119,8 @@ class PerdureWorker implements Worker, RunnerHost {
   private activitySlotsInUse = 0;
   /** Activity tasks may wait in the store for a free slot: freeing one must wake the poll loop. */
   private slotsStarved = false;
+  /** Instances whose last commit failed with an error: their leases are to be handed back. */
+  private readonly abandoned = new Set<string>();
   private wake: (() => void) | undefined;
   /** Set by `wakeUp`, cleared before each poll: a wake-up that arrives mid-poll is not lost. */
   private wakeRequested = false;
@@ -244,6 +246,29 @@ class PerdureWorker implements Worker, RunnerHost {
 
   forget(runner: InstanceRunner): void {
     if (this.runners.get(runner.instanceId) === runner) this.runners.delete(runner.instanceId);
+  }
+
+  abandon(instanceId: string): void {
+    this.abandoned.add(instanceId);
+    void this.releaseAbandoned();
+  }
+
+  /**
+   * A commit that failed with an error may still have landed (the connection broke after
+   * COMMIT). Its activity tasks would then be leased to this worker, which never runs them
+   * and renews their leases forever: hand the instance and its tasks back, so that any
+   * worker claims them. Retried by housekeeping until the store takes it.
+   */
+  private async releaseAbandoned(): Promise<void> {
+    if (this.abandoned.size === 0) return;
+    const ids = [...this.abandoned];
+    try {
+      await this.store.releaseLeases(this.id, ids);
+      for (const id of ids) this.abandoned.delete(id);
+      this.wakeUp();
+    } catch {
+      // The store is still unreachable; the next housekeeping round tries again.
+    }
   }
 
   // Internals -----------------------------------------------------------------------------
@@ -400,6 +425,7 @@ class PerdureWorker implements Worker, RunnerHost {
     if (this.state !== "running") return;
     try {
       const now = this.now();
+      await this.releaseAbandoned();
       await this.store.renewLeases(this.id, this.leaseExpiry(now));
       if ((await releaseLeasesOfDeadLocalWorkers(this.store, this.id)).length > 0) this.wakeUp();
       const idle = [...this.runners.values()].filter(

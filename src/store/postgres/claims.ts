@@ -92,6 +92,9 @@ export function claimOperations(db: Database, t: Tables) {
     releaseSomeInstances: `UPDATE ${t.instances} SET lease_owner = NULL, lease_expires_at = NULL WHERE instance_id IN (
         SELECT instance_id FROM ${t.instances} WHERE lease_owner = $1 AND instance_id = ANY($2::text[])
         ORDER BY instance_id FOR UPDATE) AND lease_owner = $1`,
+    releaseSomeTasks: `UPDATE ${t.tasks} SET lease_owner = NULL, lease_expires_at = NULL WHERE id IN (
+        SELECT id FROM ${t.tasks} WHERE lease_owner = $1 AND instance_id = ANY($2::text[])
+        ORDER BY id FOR UPDATE) AND lease_owner = $1`,
     releaseTasks: `UPDATE ${t.tasks} SET lease_owner = NULL, lease_expires_at = NULL WHERE id IN (
         SELECT id FROM ${t.tasks} WHERE lease_owner = $1 ORDER BY id FOR UPDATE) AND lease_owner = $1`,
     leaseOwners: `SELECT lease_owner FROM ${t.instances} WHERE lease_owner IS NOT NULL
@@ -185,7 +188,8 @@ export function claimOperations(db: Database, t: Tables) {
     async releaseLeases(tx: Tx, workerId: string, instanceIds?: string[]): Promise<boolean> {
       if (instanceIds) {
         if (instanceIds.length === 0) return false;
-        return (await tx.query(sql.releaseSomeInstances, [workerId, instanceIds])).rowCount > 0;
+        const instances = (await tx.query(sql.releaseSomeInstances, [workerId, instanceIds])).rowCount;
+        return instances + (await tx.query(sql.releaseSomeTasks, [workerId, instanceIds])).rowCount > 0;
       }
       const released = (await tx.query(sql.releaseInstances, [workerId])).rowCount;
       return released + (await tx.query(sql.releaseTasks, [workerId])).rowCount > 0;

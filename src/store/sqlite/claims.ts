@@ -68,6 +68,10 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
     `UPDATE instances SET lease_owner = NULL, lease_expires_at = NULL
      WHERE lease_owner = ? AND instance_id IN (SELECT value FROM json_each(?))`,
   );
+  const releaseSomeTasks = db.prepare(
+    `UPDATE activity_tasks SET lease_owner = NULL, lease_expires_at = NULL
+     WHERE lease_owner = ? AND instance_id IN (SELECT value FROM json_each(?))`,
+  );
   const releaseTasks = db.prepare(
     "UPDATE activity_tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?",
   );
@@ -163,6 +167,7 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
     releaseLeases(workerId: string, instanceIds?: string[]): void {
       if (instanceIds) {
         releaseSomeInstances.run(workerId, JSON.stringify(instanceIds));
+        releaseSomeTasks.run(workerId, JSON.stringify(instanceIds));
         return;
       }
       releaseAllInstances.run(workerId);
