@@ -114,15 +114,15 @@ export function leaseContract(c: ContractKit): void {
 
       await c.store.releaseLeases("w1", ["a"]);
       expect((await c.store.findReadyInstances("w3", T0 + 1, 10, [])).map((r) => r.instanceId)).toEqual(["a"]);
-      // Releasing instances only does not free the worker's tasks.
-      expect(await c.store.claimActivityTasks("w3", T0 + 1, T0 + LEASE, 10)).toEqual([]);
+      // Releasing instances frees their tasks too, and only theirs.
+      expect((await c.store.claimActivityTasks("w3", T0 + 1, T0 + LEASE, 10)).map((t) => t.instanceId)).toEqual(["a"]);
 
       await c.store.releaseLeases("w1");
       expect((await c.store.findReadyInstances("w3", T0 + 1, 10, [])).map((r) => r.instanceId).sort()).toEqual([
         "a",
         "b",
       ]);
-      expect(await c.store.claimActivityTasks("w3", T0 + 1, T0 + LEASE, 10)).toHaveLength(2);
+      expect((await c.store.claimActivityTasks("w3", T0 + 1, T0 + LEASE, 10)).map((t) => t.instanceId)).toEqual(["b"]);
       expect(await c.store.listLeaseOwners()).not.toContain("w1");
       expect(await c.store.listLeaseOwners()).toContain("w2");
     });
@@ -167,8 +167,10 @@ export function leaseContract(c: ContractKit): void {
     });
 
     it("counts task leases of other workers", async () => {
-      await c.started("a", "w1", { newTasks: [task(1, true)], leaseExpiresAt: T0 + 2_000 });
+      await c.started("a", "w1", { newTasks: [task(1, false)] });
+      // Only a task lease is left: the instance's is handed back, then w1 claims the task.
       await c.store.releaseLeases("w1", ["a"]);
+      expect(await c.store.claimActivityTasks("w1", T0, T0 + 2_000, 10)).toHaveLength(1);
       expect(await c.store.nextDueTime(T0, "w2")).toBe(T0 + 2_000);
       expect(await c.store.nextDueTime(T0, "w1")).toBeUndefined();
     });
