@@ -14,6 +14,14 @@ export interface BenchConfig {
   /** Workflows kept in flight in the throughput scenarios. */
   inFlight: readonly number[];
   durabilities: readonly Durability[];
+  /** Activities the fan-out workflow calls at once (durability "full", one run per round). */
+  fanOut: number;
+  /** Activities of the small fan-out run (and discarded) before each measured one. */
+  fanOutWarmup: number;
+  /** Instances the listing scenario puts in its store. */
+  listInstances: number;
+  /** Times each listing query is measured (engine and baselines alternating). */
+  listIterations: number;
 }
 
 export type Durability = "full" | "normal";
@@ -34,6 +42,10 @@ export function benchConfig(): BenchConfig {
         throughputWarmup: 50,
         inFlight: [50, 500],
         durabilities,
+        fanOut: 1000,
+        fanOutWarmup: 100,
+        listInstances: 10_000,
+        listIterations: 30,
       }
     : {
         quick,
@@ -44,5 +56,9 @@ export function benchConfig(): BenchConfig {
         throughputWarmup: 300,
         inFlight: [50, 500],
         durabilities,
+        fanOut: 1000,
+        fanOutWarmup: 100,
+        listInstances: 100_000,
+        listIterations: 300,
       };
 }

@@ -2,7 +2,7 @@ import { type Client, createClient, createWorker, type Store, silentLogger, type
 import { type SqliteStore, sqliteStore } from "perdure/sqlite";
 import type { Durability } from "./config.js";
 import { tempDatabase } from "./tempFile.js";
-import { addOne, chain } from "./workflow.js";
+import { addOne, chain, fanOut } from "./workflow.js";
 
 /** A worker and a client on a fresh SQLite store, with the store's commits split by who made them. */
 export interface Engine {
@@ -21,7 +21,7 @@ export async function startEngine(durability: Durability): Promise<Engine> {
   let clientCommits = 0;
   const worker = createWorker({
     store,
-    orchestrations: [chain],
+    orchestrations: [chain, fanOut],
     activities: [addOne],
     logger: silentLogger,
     handleSignals: false,

@@ -1,4 +1,5 @@
 import type { BenchConfig, Durability } from "./config.js";
+import { count, fixed, latency } from "./format.js";
 import type { MachineFacts } from "./machine.js";
 import { scenarioLabel } from "./result.js";
 import type { Reported } from "./summary.js";
@@ -44,8 +45,10 @@ export function benchmarksMarkdown(input: {
   tables: { durability: Durability; rows: Reported[] }[];
   checks: TargetCheck[];
   totalSeconds: number;
+  /** Further sections (fan-out, listing, entities, …), appended in order. */
+  sections: string[];
 }): string {
-  const { machine, config, tables, checks } = input;
+  const { machine, config, tables, checks, sections } = input;
   const facts = markdownTable(
     ["", ""],
     [
@@ -67,10 +70,13 @@ export function benchmarksMarkdown(input: {
   };
   return `# Benchmarks
 
-Measured ${machine.date.slice(0, 10)} with \`npm run bench\`${config.quick ? " (BENCH_QUICK=1: a short run, not for comparison)" : ""}, in ${Math.round(input.totalSeconds)} s.
-Every scenario ran ${config.rounds} time${config.rounds === 1 ? "" : "s"}, interleaved (engine and baselines alternate
+Measured ${machine.date.slice(0, 10)} with \`npm run bench\`${config.quick ? " (BENCH_QUICK=1: a short run, not for comparison)" : ""}: the SQLite sections in ${Math.round(input.totalSeconds)} s
+(the PostgreSQL section, run last by the same command, gives its own time).
+The 3-activity chain and the fan-out ran ${config.rounds} time${config.rounds === 1 ? "" : "s"}, interleaved (engine and baselines alternate
 within each round, in a rotating order, so drift on this noisy machine hits both); each table
 shows the median round, and "rounds' range" the spread of the headline figure over the rounds.
+Sections: the 3-activity chain on SQLite (targets, one table per durability), then the
+fan-out of ${count(config.fanOut)} activities, listing ${count(config.listInstances)} instances, durable entities and PostgreSQL.
 
 ${facts}
 
@@ -126,7 +132,7 @@ ${resultsTable(t.rows)}
 - **Peak RSS** is the highest resident set size sampled during a scenario, for the whole
   process; it includes what earlier scenarios left on the heap, so read it as an upper bound.
 - Latencies are medians and 99th percentiles (nearest rank) in milliseconds.
-`;
+${sections.map((section) => `\n${section.trimEnd()}\n`).join("")}`;
 }
 
 /**
@@ -147,14 +153,4 @@ function commitFloorNote(durability: Durability, rows: readonly Reported[]): str
     `${latency(floor)} ms (${(commits / 4).toFixed(2)}× the baseline); the other ${latency(rest)} ms of its ` +
     `${latency(sequential.latencyMs.median)} ms median are the engine's own work and its larger transactions.`
   );
-}
-
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "–";
-}
-
-/** Latency with enough digits to show sub-millisecond figures. */
-function latency(ms: number): string {
-  if (!Number.isFinite(ms)) return "–";
-  return ms < 0.1 ? ms.toFixed(4) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }

@@ -20,3 +20,20 @@ export async function plainChain(n: number): Promise<number> {
   const b = await plainAddOne(a);
   return plainAddOne(b);
 }
+
+/** The fan-out workflow: `n` activities at once (`ctx.all`), their results summed. */
+export const fanOut = orchestration("bench.fanOut", async (ctx, n: number) => {
+  const results = await ctx.all(Array.from({ length: n }, (_, i) => ctx.callActivity(addOne, i)));
+  return results.reduce((sum, value) => sum + value, 0);
+});
+
+/** What `fanOut` and `plainFanOut` return for `n`: the sum of 1..n. */
+export function fanOutSum(n: number): number {
+  return (n * (n + 1)) / 2;
+}
+
+/** The same fan-out as plain async calls with `Promise.all`: no engine, no store. */
+export async function plainFanOut(n: number): Promise<number> {
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => plainAddOne(i)));
+  return results.reduce((sum, value) => sum + value, 0);
+}
