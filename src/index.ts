@@ -78,4 +78,5 @@ export {
   type Worker,
   type WorkerOptions,
   type WorkerState,
+  type WorkerStats,
 } from "./worker/worker.js";

@@ -74,6 +74,8 @@ export interface ReadyInstance {
   executionId: string;
   leaseToken: number;
   historyLength: number;
+  /** True when the poll leased the instance to the caller; `leaseToken` is then the new lease's. */
+  leased?: boolean;
 }
 
 /** A message waiting for an instance: a future history event. */
@@ -240,7 +242,10 @@ export interface Store extends EntityStore {
 
   /**
    * Up to `limit` instances of the given queues (default: "default") with due messages and no
-   * live lease (or the worker's own), not in `busy`.
+   * live lease (or the worker's own), not in `busy`. Without `leaseUntil` nothing is written:
+   * the first episode's commit takes the lease (cheapest for a lone worker). With it, the
+   * instances returned are leased to the worker until then, and workers polling at the same
+   * moment get different instances (`FOR UPDATE SKIP LOCKED` where the store has it).
    */
   findReadyInstances(
     workerId: string,
@@ -248,6 +253,7 @@ export interface Store extends EntityStore {
     limit: number,
     busy: string[],
     queues?: string[],
+    leaseUntil?: number,
   ): Promise<ReadyInstance[]>;
   /** Due messages of an instance's current execution, oldest first. */
   readInbox(instanceId: string, now: number): Promise<InboxMessage[]>;

@@ -39,6 +39,8 @@ export interface RunnerHost {
   forget(runner: InstanceRunner): void;
   /** Hands back the leases of an instance whose commit failed (it may have landed all the same). */
   abandon(instanceId: string): void;
+  /** Another worker took an instance this one polled: lease instances as they are polled for a while. */
+  competitorSeen(): void;
 }
 
 /**
@@ -75,6 +77,7 @@ export class InstanceRunner {
     this.leaseToken = ready.leaseToken;
     this.historyLength = ready.historyLength;
     this.executionId = ready.executionId;
+    this.owned = ready.leased === true;
     this.lastActiveAt = host.now();
   }
 
@@ -170,6 +173,8 @@ export class InstanceRunner {
         );
         this.backoffUntil = now + 1_000;
         this.host.abandon(this.instanceId);
+      } else if (commit.acquireLease) {
+        this.host.competitorSeen();
       }
       this.close();
       return false;

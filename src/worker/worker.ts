@@ -1,12 +1,5 @@
 import type { ActivityDefinition } from "../definitions/activity.js";
-import type { OrchestrationDefinition } from "../definitions/orchestration.js";
-import {
-  checkQueueName,
-  DEFAULT_QUEUE,
-  type QueueLimits,
-  type QueueSettings,
-  resolveQueueLimits,
-} from "../definitions/queue.js";
+import { checkQueueName, DEFAULT_QUEUE, type QueueSettings, resolveQueueLimits } from "../definitions/queue.js";
 import type { AnyEntity } from "../entities/definition.js";
 import { EntityWorker } from "../entities/entityWorker.js";
 import { InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
@@ -21,71 +14,20 @@ import type {
 } from "../store/store.js";
 import { type ActivityOutcomeEvent, executeActivity } from "./activityExecution.js";
 import { InstanceRunner, type RunnerHost } from "./instanceRunner.js";
+import { PeerWatch } from "./peerWatch.js";
 import { stopOnSignals } from "./shutdownSignals.js";
-import { newWorkerId, releaseLeasesOfDeadLocalWorkers } from "./workerIdentity.js";
+import { newWorkerId } from "./workerIdentity.js";
+import {
+  type AnyActivity,
+  type AnyOrchestration,
+  resolveWorkerSettings,
+  type Worker,
+  type WorkerOptions,
+  type WorkerState,
+  type WorkerStats,
+} from "./workerOptions.js";
 
-/** Any orchestration definition, whatever its input and output types. */
-export type AnyOrchestration = OrchestrationDefinition<never, unknown>;
-/** Any activity definition, whatever its input and output types. */
-export type AnyActivity = ActivityDefinition<never, unknown>;
-
-export interface WorkerOptions {
-  store: Store;
-  orchestrations: AnyOrchestration[];
-  activities: AnyActivity[];
-  /** Durable entities this worker applies operations to (and that its orchestrations may call). */
-  entities?: AnyEntity[];
-  /** Where the worker and `ctx.log` write. Default: `console`. */
-  logger?: Logger;
-  /** Activities run at once by this worker. Default 100. */
-  maxConcurrentActivities?: number;
-  /**
-   * Instances this worker advances at once (episodes queued or running); it takes no more
-   * ready instances from the store while at the limit. Default: unlimited.
-   */
-  maxConcurrentOrchestrations?: number;
-  /**
-   * The queues this worker serves: it runs the orchestrations and activities of these queues
-   * only. Default: the queues of the definitions it registers ("default" unless they name
-   * another), or ["default"] if it registers none.
-   */
-  queues?: string[];
-  /**
-   * Limits of queues that hold across every worker of the store, such as
-   * `{ gpu: { concurrency: 2, ratePerSecond: 5 } }`. Written to the store at `start()`: each
-   * queue named replaces that queue's stored limits (`{}` removes them); queues not named
-   * keep what they have. Tasks of a limited queue are always claimed, never run on the fast path.
-   */
-  queueLimits?: Record<string, QueueLimits>;
-  /** How long a lease lasts without renewal; a dead worker's instances move after this. Default 30 s. */
-  leaseTtlMs?: number;
-  /** Fallback poll for work written by other processes. Default 1000 ms. */
-  pollIntervalMs?: number;
-  /** Instances with nothing running here are dropped from memory after this long. Default 30 s. */
-  evictIdleAfterMs?: number;
-  /** Time source; tests pass one they control. Default `Date.now`. */
-  clock?: () => number;
-  /** Stop gracefully on SIGINT and SIGTERM. Default true. */
-  handleSignals?: boolean;
-  /** How long `stop()` waits for running activities before leaving them for resumption. Default 30 s. */
-  shutdownTimeoutMs?: number;
-}
-
-/**
- * Lifecycle: idle → running (start) → stopping (stop) → stopped. A stopped worker cannot
- * be started again; create a new one.
- */
-export type WorkerState = "idle" | "running" | "stopping" | "stopped";
-
-export interface Worker {
-  readonly id: string;
-  /** The queues it serves. */
-  readonly queues: readonly string[];
-  readonly state: WorkerState;
-  start(): Promise<void>;
-  /** Finishes or hands back in-flight work, releases every lease, and resolves when done. */
-  stop(): Promise<void>;
-}
+export type { AnyActivity, AnyOrchestration, Worker, WorkerOptions, WorkerState, WorkerStats };
 
 /** Creates a worker that runs the given orchestrations and activities from a store. */
 export function createWorker(options: WorkerOptions): Worker {
@@ -124,6 +66,9 @@ class PerdureWorker implements Worker, RunnerHost {
   private wake: (() => void) | undefined;
   /** Set by `wakeUp`, cleared before each poll: a wake-up that arrives mid-poll is not lost. */
   private wakeRequested = false;
+  private readonly peers: PeerWatch;
+  private episodesCommitted = 0;
+  private episodesRefused = 0;
   private loop: Promise<void> | undefined;
   private housekeeping: NodeJS.Timeout | undefined;
   private cleanups: (() => void)[] = [];
@@ -135,18 +80,17 @@ class PerdureWorker implements Worker, RunnerHost {
     this.logger = options.logger ?? console;
     for (const def of options.orchestrations ?? []) this.register(this.orchestrations, def, "orchestration");
     for (const def of options.activities ?? []) this.register(this.activities, def, "activity");
-    this.maxActivities = positive(options.maxConcurrentActivities ?? 100, "maxConcurrentActivities");
-    this.maxOrchestrations =
-      options.maxConcurrentOrchestrations === undefined
-        ? Number.POSITIVE_INFINITY
-        : positive(options.maxConcurrentOrchestrations, "maxConcurrentOrchestrations");
+    const settings = resolveWorkerSettings(options);
+    this.maxActivities = settings.maxActivities;
+    this.maxOrchestrations = settings.maxOrchestrations;
+    this.leaseTtlMs = settings.leaseTtlMs;
+    this.pollIntervalMs = settings.pollIntervalMs;
+    this.evictIdleAfterMs = settings.evictIdleAfterMs;
+    this.shutdownTimeoutMs = settings.shutdownTimeoutMs;
+    this.clock = settings.clock;
+    this.peers = new PeerWatch(this.store, this.id, settings.leaseOnPoll, this.leaseTtlMs);
     this.queues = this.servedQueues(options.queues);
     this.queueLimits = resolveQueueLimits(options.queueLimits);
-    this.leaseTtlMs = positive(options.leaseTtlMs ?? 30_000, "leaseTtlMs");
-    this.pollIntervalMs = positive(options.pollIntervalMs ?? 1_000, "pollIntervalMs");
-    this.evictIdleAfterMs = positive(options.evictIdleAfterMs ?? 30_000, "evictIdleAfterMs");
-    this.shutdownTimeoutMs = positive(options.shutdownTimeoutMs ?? 30_000, "shutdownTimeoutMs");
-    this.clock = options.clock ?? Date.now;
     this.commits = new GroupCommit((batch) => this.store.commitEpisodes(batch));
     this.entityWork = new EntityWorker(this, options.entities ?? []);
     this.deliveries = new GroupCommit((batch) => this.store.deliverActivityResults(batch, this.now()));
@@ -156,7 +100,7 @@ class PerdureWorker implements Worker, RunnerHost {
     if (this.state !== "idle") throw new WorkerStateError(`The worker is ${this.state}; a worker starts once.`);
     this.state = "running";
     if (this.queueLimits.length > 0) await this.store.configureQueues(this.queueLimits, this.now());
-    await releaseLeasesOfDeadLocalWorkers(this.store, this.id);
+    if ((await this.peers.look(this.now())) > 0) this.wakeUp();
     this.cleanups.push(this.store.subscribe((n) => n.kind === "work" && this.wakeUp()));
     if (this.options.handleSignals !== false) this.cleanups.push(stopOnSignals(() => this.stop()));
     this.housekeeping = setInterval(() => void this.keepHouse(), Math.max(50, Math.floor(this.leaseTtlMs / 3)));
@@ -206,8 +150,19 @@ class PerdureWorker implements Worker, RunnerHost {
     return this.entityWork.find(name);
   }
 
-  commit(commit: EpisodeCommit): Promise<EpisodeCommitResult> {
-    return this.commits.submit(commit);
+  async commit(commit: EpisodeCommit): Promise<EpisodeCommitResult> {
+    const outcome = await this.commits.submit(commit);
+    if (outcome.ok) this.episodesCommitted++;
+    else if (outcome.reason === "lease-lost") this.episodesRefused++;
+    return outcome;
+  }
+
+  stats(): WorkerStats {
+    return {
+      episodesCommitted: this.episodesCommitted,
+      episodesRefused: this.episodesRefused,
+      leasingOnPoll: this.peers.leasing(this.now()),
+    };
   }
 
   servesQueue(queue: string): boolean {
@@ -248,6 +203,10 @@ class PerdureWorker implements Worker, RunnerHost {
     if (this.runners.get(runner.instanceId) === runner) this.runners.delete(runner.instanceId);
   }
 
+  competitorSeen(): void {
+    this.peers.seen(this.now());
+  }
+
   abandon(instanceId: string): void {
     this.abandoned.add(instanceId);
     void this.releaseAbandoned();
@@ -273,7 +232,6 @@ class PerdureWorker implements Worker, RunnerHost {
 
   // Internals -----------------------------------------------------------------------------
 
-  /** The queues served: as given (checked), or those of the registered definitions. */
   private servedQueues(given: string[] | undefined): string[] {
     if (given !== undefined) {
       if (!Array.isArray(given) || given.length === 0) {
@@ -322,10 +280,14 @@ class PerdureWorker implements Worker, RunnerHost {
     for (const runner of this.runners.values()) if (runner.isBusy) advancing++;
     // At the limit, a busy runner's next idle moment wakes the loop (it missed this poll).
     const room = Math.min(100, this.maxOrchestrations - advancing);
-    const ready = room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues]) : [];
+    const leaseUntil = this.peers.leasing(now) ? this.leaseExpiry(now) : undefined;
+    const ready =
+      room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues], leaseUntil) : [];
     for (const instance of ready) {
       let runner = this.runners.get(instance.instanceId);
-      if (!runner || runner.executionId !== instance.executionId) {
+      // A runner left from an older lease of ours would only have its commits refused.
+      const stale = instance.leased === true && runner?.leaseToken !== instance.leaseToken;
+      if (!runner || runner.executionId !== instance.executionId || stale) {
         runner = new InstanceRunner(this, instance.instanceId, instance.name, instance);
         this.runners.set(instance.instanceId, runner);
       }
@@ -427,7 +389,7 @@ class PerdureWorker implements Worker, RunnerHost {
       const now = this.now();
       await this.releaseAbandoned();
       await this.store.renewLeases(this.id, this.leaseExpiry(now));
-      if ((await releaseLeasesOfDeadLocalWorkers(this.store, this.id)).length > 0) this.wakeUp();
+      if ((await this.peers.look(now)) > 0) this.wakeUp();
       const idle = [...this.runners.values()].filter(
         (r) => !r.isBusy && r.localTasks.size === 0 && now - r.lastActiveAt >= this.evictIdleAfterMs,
       );
@@ -442,12 +404,6 @@ class PerdureWorker implements Worker, RunnerHost {
       this.logger.error("[perdure] lease housekeeping failed; retrying", error);
     }
   }
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0)
-    throw new InvalidArgumentError(`${name} must be a positive number, got ${value}.`);
-  return value;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -73,9 +73,13 @@ function isZombie(pid: number): boolean {
  * no process at all counts as dead; a reused pid merely delays take-over until expiry,
  * and the fencing token keeps that safe either way.
  */
-export async function releaseLeasesOfDeadLocalWorkers(store: Store, selfId: string): Promise<string[]> {
+export async function releaseLeasesOfDeadLocalWorkers(
+  store: Store,
+  selfId: string,
+  owners?: string[],
+): Promise<string[]> {
   const dead: string[] = [];
-  for (const owner of await store.listLeaseOwners()) {
+  for (const owner of owners ?? (await store.listLeaseOwners())) {
     if (owner === selfId) continue;
     const [ownerHost, pidText] = owner.split(":");
     const pid = Number(pidText);

@@ -5,6 +5,7 @@ import { fencingContract } from "./contractFencing.js";
 import { instanceContract } from "./contractInstances.js";
 import { contractKit, type StoreFactory } from "./contractKit.js";
 import { leaseContract } from "./contractLeases.js";
+import { pollLeaseContract } from "./contractPollLeases.js";
 import { queueContract } from "./contractQueues.js";
 
 export type { StoreFactory } from "./contractKit.js";
@@ -31,6 +32,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
     instanceContract(kit);
     fencingContract(kit);
     leaseContract(kit);
+    pollLeaseContract(kit);
     entityContract(kit);
     queueContract(kit);
   });

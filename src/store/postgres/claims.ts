@@ -6,9 +6,9 @@ import type { Database, Tx } from "./connection.js";
 import type { Tables } from "./instances.js";
 
 /**
- * Worker-side reads and leases. As on SQLite, instances are not leased here: a worker reads
- * a ready instance without a lease and takes the lease in the commit of its first episode
- * (optimistic; see episodeBatch.ts). Activity tasks are claimed with FOR UPDATE SKIP LOCKED,
+ * Worker-side reads and leases. As on SQLite, a lone worker reads a ready instance without a
+ * lease and takes the lease in the commit of its first episode (optimistic; see
+ * episodeBatch.ts); workers that compete lease ready instances as they poll (claimReady). Activity tasks are claimed with FOR UPDATE SKIP LOCKED,
  * so workers claiming at the same moment take different tasks instead of queueing on the
  * same rows. Statements that lock several instance rows lock them in id order, as the
  * episode commit does, so that they cannot deadlock with it.
@@ -35,6 +35,22 @@ export function claimOperations(db: Database, t: Tables) {
         AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.instance_id = i.instance_id AND m.visible_at <= $2
                     AND m.execution_id = i.execution_id)
       LIMIT $4`,
+    // The same choice, leased to the poller. SKIP LOCKED: workers polling at the same moment
+    // take different instances instead of queueing on the same rows; rows locked meanwhile by
+    // an episode commit are rechecked after it (EvalPlanQual), so a lease it took is respected.
+    claimReady: `UPDATE ${t.instances} SET lease_owner = $1, lease_expires_at = $6,
+        lease_token = CASE WHEN lease_owner = $1 THEN lease_token ELSE lease_token + 1 END
+      WHERE instance_id IN (
+        SELECT i.instance_id FROM ${t.instances} i
+        WHERE i.status IN ('Pending', 'Running', 'ContinuedAsNew')
+          AND (i.lease_owner IS NULL OR i.lease_owner = $1 OR i.lease_expires_at < $2)
+          AND NOT (i.instance_id = ANY($3::text[]))
+          AND i.queue = ANY($5::text[])
+          AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.instance_id = i.instance_id AND m.visible_at <= $2
+                      AND m.execution_id = i.execution_id)
+        LIMIT $4 FOR UPDATE SKIP LOCKED)
+      RETURNING instance_id AS "instanceId", name, execution_id AS "executionId",
+        lease_token AS "leaseToken", history_length AS "historyLength", true AS leased`,
     readInbox: `SELECT m.id, m.execution_id, m.event FROM ${t.inbox} m JOIN ${t.instances} i ON i.instance_id = m.instance_id
       WHERE m.instance_id = $1 AND m.visible_at <= $2 AND m.execution_id = i.execution_id ORDER BY m.id`,
     // Leases tasks only if none of the queues has limits; says whether one has.
@@ -128,8 +144,12 @@ export function claimOperations(db: Database, t: Tables) {
       limit: number,
       busy: string[],
       served: string[] = [DEFAULT_QUEUE],
+      leaseUntil?: number,
     ): Promise<ReadyInstance[]> {
-      return (await db.query<ReadyInstance>(sql.findReady, [workerId, now, busy, limit, served])).rows;
+      if (leaseUntil === undefined)
+        return (await db.query<ReadyInstance>(sql.findReady, [workerId, now, busy, limit, served])).rows;
+      const params = [workerId, now, busy, limit, served, leaseUntil];
+      return (await db.query<ReadyInstance>(sql.claimReady, params)).rows;
     },
 
     async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {

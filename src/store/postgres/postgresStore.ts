@@ -209,9 +209,10 @@ export class PostgresStore implements Store {
     limit: number,
     busy: string[],
     queues?: string[],
+    leaseUntil?: number,
   ): Promise<ReadyInstance[]> {
     this.assertOpen();
-    return this.claims.findReadyInstances(workerId, now, limit, busy, queues);
+    return this.claims.findReadyInstances(workerId, now, limit, busy, queues, leaseUntil);
   }
 
   async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {

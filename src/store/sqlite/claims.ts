@@ -8,9 +8,10 @@ import { type ActivityTaskRow, toActivityTask } from "./rows.js";
 
 /**
  * Worker-side reads and leases: which instances and activity tasks are due, who holds
- * them, and for how long. Instances are not leased here: a worker reads a ready instance
- * without a lease and takes the lease in the commit of its first episode (see episodes.ts),
- * which saves a transaction per instance; a task lease changes hands only when it is free
+ * them, and for how long. A lone worker reads a ready instance without a lease and takes the
+ * lease in the commit of its first episode (see episodes.ts), which saves a transaction per
+ * instance; workers that compete lease ready instances as they poll, so that two of them do
+ * not both run an episode only for one commit to be refused. A task lease changes hands only when it is free
  * or expired, and a new holder gets a new token, which fences out the old one. Workers see
  * the instances and tasks of the queues they serve only; a claim applies the limits of
  * limited queues (see queues.ts) inside its write transaction.
@@ -27,6 +28,13 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
        AND EXISTS (SELECT 1 FROM inbox m WHERE m.instance_id = i.instance_id AND m.visible_at <= @now
                    AND m.execution_id = i.execution_id)
      LIMIT @limit`,
+  );
+  const leaseInstances = db.prepare<{ workerId: string; leaseUntil: number; ids: string }, ReadyInstance>(
+    `UPDATE instances SET lease_owner = @workerId, lease_expires_at = @leaseUntil,
+       lease_token = CASE WHEN lease_owner = @workerId THEN lease_token ELSE lease_token + 1 END
+     WHERE instance_id IN (SELECT value FROM json_each(@ids))
+     RETURNING instance_id AS instanceId, name, execution_id AS executionId, lease_token AS leaseToken,
+       history_length AS historyLength`,
   );
   const readInbox = db.prepare<[string, number], { id: number; execution_id: string; event: string }>(
     `SELECT m.id, m.execution_id, m.event FROM inbox m JOIN instances i ON i.instance_id = m.instance_id
@@ -113,6 +121,24 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
     ): ReadyInstance[] {
       const params = { workerId, now, limit, busy: JSON.stringify(busy), queues: JSON.stringify(served) };
       return findReady.all(params) as ReadyInstance[];
+    },
+
+    /** Inside a write transaction: the ready instances, leased to the worker until `leaseUntil`. */
+    claimReadyInstances(
+      workerId: string,
+      now: number,
+      limit: number,
+      busy: string[],
+      served: string[] | undefined,
+      leaseUntil: number,
+    ): ReadyInstance[] {
+      const queues = JSON.stringify(served ?? [DEFAULT_QUEUE]);
+      const params = { workerId, now, limit, busy: JSON.stringify(busy), queues };
+      const ids = (findReady.all(params) as ReadyInstance[]).map((r) => r.instanceId);
+      if (ids.length === 0) return [];
+      return leaseInstances
+        .all({ workerId, leaseUntil, ids: JSON.stringify(ids) })
+        .map((row) => ({ ...row, leased: true }));
     },
 
     readInbox(instanceId: string, now: number): InboxMessage[] {

@@ -182,9 +182,13 @@ export class SqliteStore implements Store {
     limit: number,
     busy: string[],
     queues?: string[],
+    leaseUntil?: number,
   ): Promise<ReadyInstance[]> {
     this.assertOpen();
-    return this.claims.findReadyInstances(workerId, now, limit, busy, queues);
+    // A read-only look first: most polls find nothing, and must not take the write lock for that.
+    const ready = this.claims.findReadyInstances(workerId, now, limit, busy, queues);
+    if (leaseUntil === undefined || ready.length === 0) return ready;
+    return this.write(() => this.claims.claimReadyInstances(workerId, now, limit, busy, queues, leaseUntil));
   }
 
   async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {
