@@ -76,6 +76,8 @@ export interface ReadyInstance {
   historyLength: number;
   /** True when the poll leased the instance to the caller; `leaseToken` is then the new lease's. */
   leased?: boolean;
+  /** Its due inbox messages at the poll, oldest first: what `readInbox` would have returned. */
+  messages: InboxMessage[];
 }
 
 /** A message waiting for an instance: a future history event. */

@@ -8,7 +8,7 @@ import { toFailureDetails } from "../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../history/events.js";
 import { type EpisodeResult, OrchestrationExecutor } from "../orchestration/executor.js";
 import type { Logger } from "../orchestration/logger.js";
-import type { EpisodeCommit, EpisodeCommitResult, ReadyInstance, Store } from "../store/store.js";
+import type { EpisodeCommit, EpisodeCommitResult, InboxMessage, ReadyInstance, Store } from "../store/store.js";
 import type { ActivityOutcomeEvent } from "./activityExecution.js";
 
 /** What a runner needs from its worker. */
@@ -86,11 +86,13 @@ export class InstanceRunner {
     return this.queued > 0;
   }
 
-  /** Processes the instance's due inbox messages. */
-  processInbox(): Promise<void> {
+  /**
+   * Processes the instance's due inbox messages: those the poll brought along, if given (the
+   * runner was idle then, so nothing of its own consumed them since), else read afresh.
+   */
+  processInbox(polled?: InboxMessage[]): Promise<void> {
     return this.enqueue(async () => {
-      const now = this.host.now();
-      const messages = await this.host.store.readInbox(this.instanceId, now);
+      const messages = polled ?? (await this.host.store.readInbox(this.instanceId, this.host.now()));
       if (messages.length === 0) return;
       await this.advance(
         messages.map((m) => m.event),
@@ -210,7 +212,8 @@ export class InstanceRunner {
         isKnownEntity: (name) => this.host.findEntity(name) !== undefined,
       },
     );
-    const history = await this.host.store.getHistory(this.instanceId);
+    // A new instance has no history yet: nothing to read.
+    const history = this.historyLength === 0 ? [] : await this.host.store.getHistory(this.instanceId);
     // historyLength stays what the poll saw, with the lease token it saw: the fence must
     // check the two together. If another worker advanced (or finished) the instance since,
     // the history read here is longer, and the commit must be refused, not appended after it.

@@ -10,6 +10,7 @@ import type {
   ActivityTask,
   EpisodeCommit,
   EpisodeCommitResult,
+  ReadyInstance,
   Store,
 } from "../store/store.js";
 import { type ActivityOutcomeEvent, executeActivity } from "./activityExecution.js";
@@ -283,6 +284,29 @@ class PerdureWorker implements Worker, RunnerHost {
     const leaseUntil = this.peers.leasing(now) ? this.leaseExpiry(now) : undefined;
     const ready =
       room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues], leaseUntil) : [];
+    // The free slots are reserved before the claim is awaited: episodes that finish meanwhile
+    // must not take them too, or the worker would run more than maxConcurrentActivities. So
+    // the ready instances' episodes start after the claim, when their fast path can take a slot.
+    const free = Math.max(0, this.maxActivities - this.activitySlotsInUse);
+    this.activitySlotsInUse += free;
+    let tasks: ActivityTask[] = [];
+    try {
+      if (free > 0)
+        tasks = await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free, [...this.queues]);
+    } finally {
+      this.activitySlotsInUse -= free - tasks.length;
+      this.startEpisodes(ready);
+    }
+    // Claiming every free slot means more tasks may be waiting for one.
+    this.slotsStarved = tasks.length >= free;
+    for (const task of tasks) this.track(this.runActivity(task, undefined));
+    const entities = await this.entityWork.poll(now);
+    // Look again at once only when a limit cut this poll short; anything that arrives later
+    // wakes the loop (notifications, a runner that missed a poll, a freed activity slot).
+    return (room > 0 && ready.length >= room) || (free > 0 && tasks.length >= free) || entities;
+  }
+
+  private startEpisodes(ready: ReadyInstance[]): void {
     for (const instance of ready) {
       let runner = this.runners.get(instance.instanceId);
       // A runner left from an older lease of ours would only have its commits refused.
@@ -292,27 +316,9 @@ class PerdureWorker implements Worker, RunnerHost {
         this.runners.set(instance.instanceId, runner);
       }
       runner
-        .processInbox()
+        .processInbox(instance.messages)
         .catch((error) => this.logger.error(`[perdure] instance ${instance.instanceId} failed an episode`, error));
     }
-    // The free slots are reserved before the claim is awaited: episodes that finish meanwhile
-    // must not take them too, or the worker would run more than maxConcurrentActivities.
-    const free = Math.max(0, this.maxActivities - this.activitySlotsInUse);
-    this.activitySlotsInUse += free;
-    let tasks: ActivityTask[] = [];
-    try {
-      if (free > 0)
-        tasks = await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free, [...this.queues]);
-    } finally {
-      this.activitySlotsInUse -= free - tasks.length;
-    }
-    // Claiming every free slot means more tasks may be waiting for one.
-    this.slotsStarved = tasks.length >= free;
-    for (const task of tasks) this.track(this.runActivity(task, undefined));
-    const entities = await this.entityWork.poll(now);
-    // Look again at once only when a limit cut this poll short; anything that arrives later
-    // wakes the loop (notifications, a runner that missed a poll, a freed activity slot).
-    return (room > 0 && ready.length >= room) || (free > 0 && tasks.length >= free) || entities;
   }
 
   wakeUp(): void {

@@ -24,33 +24,28 @@ import type { Tables } from "./instances.js";
  * locked transaction; most polls find nothing, hence the split.
  */
 export function claimOperations(db: Database, t: Tables) {
+  // An instance is ready when it runs, nobody else holds a live lease on it, and a message
+  // of its current execution is due. Its due messages come with it, saving a read per instance.
+  const ready = `i.status IN ('Pending', 'Running', 'ContinuedAsNew')
+      AND (i.lease_owner IS NULL OR i.lease_owner = $1 OR i.lease_expires_at < $2)
+      AND NOT (i.instance_id = ANY($3::text[]))
+      AND i.queue = ANY($5::text[])
+      AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.instance_id = i.instance_id AND m.visible_at <= $2
+                  AND m.execution_id = i.execution_id)`;
+  const readyColumns = (a: string) => `${a}.instance_id AS "instanceId", ${a}.name, ${a}.execution_id AS "executionId",
+      ${a}.lease_token AS "leaseToken", ${a}.history_length AS "historyLength",
+      (SELECT COALESCE(json_agg(json_build_object('id', m.id, 'executionId', m.execution_id, 'event', m.event::json)
+        ORDER BY m.id), '[]'::json) FROM ${t.inbox} m
+       WHERE m.instance_id = ${a}.instance_id AND m.visible_at <= $2 AND m.execution_id = ${a}.execution_id) AS messages`;
   const sql = {
-    findReady: `SELECT i.instance_id AS "instanceId", i.name, i.execution_id AS "executionId",
-        i.lease_token AS "leaseToken", i.history_length AS "historyLength"
-      FROM ${t.instances} i
-      WHERE i.status IN ('Pending', 'Running', 'ContinuedAsNew')
-        AND (i.lease_owner IS NULL OR i.lease_owner = $1 OR i.lease_expires_at < $2)
-        AND NOT (i.instance_id = ANY($3::text[]))
-        AND i.queue = ANY($5::text[])
-        AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.instance_id = i.instance_id AND m.visible_at <= $2
-                    AND m.execution_id = i.execution_id)
-      LIMIT $4`,
+    findReady: `SELECT ${readyColumns("i")} FROM ${t.instances} i WHERE ${ready} LIMIT $4`,
     // The same choice, leased to the poller. SKIP LOCKED: workers polling at the same moment
     // take different instances instead of queueing on the same rows; rows locked meanwhile by
     // an episode commit are rechecked after it (EvalPlanQual), so a lease it took is respected.
-    claimReady: `UPDATE ${t.instances} SET lease_owner = $1, lease_expires_at = $6,
-        lease_token = CASE WHEN lease_owner = $1 THEN lease_token ELSE lease_token + 1 END
-      WHERE instance_id IN (
-        SELECT i.instance_id FROM ${t.instances} i
-        WHERE i.status IN ('Pending', 'Running', 'ContinuedAsNew')
-          AND (i.lease_owner IS NULL OR i.lease_owner = $1 OR i.lease_expires_at < $2)
-          AND NOT (i.instance_id = ANY($3::text[]))
-          AND i.queue = ANY($5::text[])
-          AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.instance_id = i.instance_id AND m.visible_at <= $2
-                      AND m.execution_id = i.execution_id)
-        LIMIT $4 FOR UPDATE SKIP LOCKED)
-      RETURNING instance_id AS "instanceId", name, execution_id AS "executionId",
-        lease_token AS "leaseToken", history_length AS "historyLength", true AS leased`,
+    claimReady: `UPDATE ${t.instances} u SET lease_owner = $1, lease_expires_at = $6,
+        lease_token = CASE WHEN u.lease_owner = $1 THEN u.lease_token ELSE u.lease_token + 1 END
+      WHERE u.instance_id IN (SELECT i.instance_id FROM ${t.instances} i WHERE ${ready} LIMIT $4 FOR UPDATE SKIP LOCKED)
+      RETURNING ${readyColumns("u")}, true AS leased`,
     readInbox: `SELECT m.id, m.execution_id, m.event FROM ${t.inbox} m JOIN ${t.instances} i ON i.instance_id = m.instance_id
       WHERE m.instance_id = $1 AND m.visible_at <= $2 AND m.execution_id = i.execution_id ORDER BY m.id`,
     // Leases tasks only if none of the queues has limits; says whether one has.

@@ -17,9 +17,14 @@ import { type ActivityTaskRow, toActivityTask } from "./rows.js";
  * limited queues (see queues.ts) inside its write transaction.
  */
 export function claimOperations(db: Database.Database, queues: QueueOperations) {
-  const findReady = db.prepare(
+  // Each ready instance comes with its due messages, saving a read per instance.
+  const findReady = db.prepare<Record<string, unknown>, ReadyInstanceRow>(
     `SELECT i.instance_id AS instanceId, i.name, i.execution_id AS executionId, i.lease_token AS leaseToken,
-       i.history_length AS historyLength
+       i.history_length AS historyLength,
+       (SELECT json_group_array(json_object('id', id, 'executionId', execution_id, 'event', json(event)))
+        FROM (SELECT m.id, m.execution_id, m.event FROM inbox m
+              WHERE m.instance_id = i.instance_id AND m.visible_at <= @now AND m.execution_id = i.execution_id
+              ORDER BY m.id)) AS messages
      FROM instances i
      WHERE i.status IN ('Pending', 'Running', 'ContinuedAsNew')
        AND (i.lease_owner IS NULL OR i.lease_owner = @workerId OR i.lease_expires_at < @now)
@@ -29,12 +34,14 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
                    AND m.execution_id = i.execution_id)
      LIMIT @limit`,
   );
-  const leaseInstances = db.prepare<{ workerId: string; leaseUntil: number; ids: string }, ReadyInstance>(
+  const leaseInstances = db.prepare<
+    { workerId: string; leaseUntil: number; ids: string },
+    { instanceId: string; leaseToken: number }
+  >(
     `UPDATE instances SET lease_owner = @workerId, lease_expires_at = @leaseUntil,
        lease_token = CASE WHEN lease_owner = @workerId THEN lease_token ELSE lease_token + 1 END
      WHERE instance_id IN (SELECT value FROM json_each(@ids))
-     RETURNING instance_id AS instanceId, name, execution_id AS executionId, lease_token AS leaseToken,
-       history_length AS historyLength`,
+     RETURNING instance_id AS instanceId, lease_token AS leaseToken`,
   );
   const readInbox = db.prepare<[string, number], { id: number; execution_id: string; event: string }>(
     `SELECT m.id, m.execution_id, m.event FROM inbox m JOIN instances i ON i.instance_id = m.instance_id
@@ -120,7 +127,7 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
       served: string[] = [DEFAULT_QUEUE],
     ): ReadyInstance[] {
       const params = { workerId, now, limit, busy: JSON.stringify(busy), queues: JSON.stringify(served) };
-      return findReady.all(params) as ReadyInstance[];
+      return findReady.all(params).map(toReadyInstance);
     },
 
     /** Inside a write transaction: the ready instances, leased to the worker until `leaseUntil`. */
@@ -134,11 +141,13 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
     ): ReadyInstance[] {
       const queues = JSON.stringify(served ?? [DEFAULT_QUEUE]);
       const params = { workerId, now, limit, busy: JSON.stringify(busy), queues };
-      const ids = (findReady.all(params) as ReadyInstance[]).map((r) => r.instanceId);
-      if (ids.length === 0) return [];
-      return leaseInstances
-        .all({ workerId, leaseUntil, ids: JSON.stringify(ids) })
-        .map((row) => ({ ...row, leased: true }));
+      const ready = findReady.all(params).map(toReadyInstance);
+      if (ready.length === 0) return [];
+      const ids = JSON.stringify(ready.map((r) => r.instanceId));
+      const tokens = new Map(
+        leaseInstances.all({ workerId, leaseUntil, ids }).map((r) => [r.instanceId, r.leaseToken]),
+      );
+      return ready.map((r) => ({ ...r, leaseToken: tokens.get(r.instanceId) ?? r.leaseToken, leased: true }));
     },
 
     readInbox(instanceId: string, now: number): InboxMessage[] {
@@ -217,4 +226,10 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
       return times.length > 0 ? Math.min(...times) : undefined;
     },
   };
+}
+
+type ReadyInstanceRow = Omit<ReadyInstance, "messages"> & { messages: string };
+
+function toReadyInstance(row: ReadyInstanceRow): ReadyInstance {
+  return { ...row, messages: JSON.parse(row.messages) as InboxMessage[] };
 }
