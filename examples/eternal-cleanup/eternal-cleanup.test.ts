@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,16 +5,10 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "perdure";
 import { sqliteStore } from "perdure/sqlite";
 import { afterEach, describe, expect, it } from "vitest";
+import { type ExampleRun as Run, runExample as runChild } from "../../test/helpers/runExample.js";
 import { CLEANUP_INSTANCE_ID } from "./orchestration.js";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface Summary {
   status: string;
@@ -27,22 +20,7 @@ interface Summary {
   finalHistoryLength: number;
 }
 
-/** Runs the example as a real child process, the way its npm script does. */
-function runExample(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runExample = (args: string[]): Promise<Run> => runChild(MAIN, args);
 
 /** The JSON summary: the last line of stdout. */
 function summaryOf(run: Run): Summary {

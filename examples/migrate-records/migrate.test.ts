@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,12 +5,12 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "perdure";
 import { type SqliteStore, sqliteStore } from "perdure/sqlite";
 import { afterEach, describe, expect, it } from "vitest";
+import { type ExampleRun as RunResult, startExample } from "../../test/helpers/runExample.js";
 import type { MigrationStatus } from "./activities.js";
 import { MIGRATION_INSTANCE_ID } from "./orchestration.js";
 import { RecordsDatabase } from "./recordsDatabase.js";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 interface Summary {
   instanceId: string;
@@ -23,34 +22,8 @@ interface Summary {
   elapsedMs: number;
 }
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Starts the migration as a real child process. */
-function startMigration(args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const done = new Promise<RunResult>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
-}
-
+const startMigration = (args: string[]) => startExample(MAIN, args);
 const runMigration = (args: string[]): Promise<RunResult> => startMigration(args).done;
 
 /** The one JSON line the program writes to stdout. */
