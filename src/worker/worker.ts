@@ -279,9 +279,12 @@ class PerdureWorker implements Worker, RunnerHost {
     }
     let advancing = 0;
     for (const runner of this.runners.values()) if (runner.isBusy) advancing++;
+    const leasing = this.peers.leasing(now);
     // At the limit, a busy runner's next idle moment wakes the loop (it missed this poll).
-    const room = Math.min(100, this.maxOrchestrations - advancing);
-    const leaseUntil = this.peers.leasing(now) ? this.leaseExpiry(now) : undefined;
+    // Workers that compete take small bites, so that a burst is shared out among them rather
+    // than taken whole by the first to poll (a full bite makes the loop poll again at once).
+    const room = Math.min(leasing ? COMPETING_POLL_SIZE : 100, this.maxOrchestrations - advancing);
+    const leaseUntil = leasing ? this.leaseExpiry(now) : undefined;
     const ready =
       room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues], leaseUntil) : [];
     // The free slots are reserved before the claim is awaited: episodes that finish meanwhile
@@ -411,5 +414,8 @@ class PerdureWorker implements Worker, RunnerHost {
     }
   }
 }
+
+/** Instances a worker that competes with others leases per poll. */
+const COMPETING_POLL_SIZE = 16;
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
