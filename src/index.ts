@@ -41,8 +41,11 @@ export {
   type OperationResult,
 } from "./entities/definition.js";
 export type {
+  EntityOperationEntry,
+  EntityOperationsResult,
   EntityPageResult,
   EntityStatus,
+  GetEntityOperationsOptions,
   ListEntitiesOptions,
 } from "./entities/entityClient.js";
 export {
@@ -67,7 +70,11 @@ export type { Json } from "./history/serialization.js";
 export type { ActivityCallArgs, CallActivityOptions, OrchestrationContext } from "./orchestration/context.js";
 export type { DurableTask } from "./orchestration/durableTask.js";
 export { type Logger, silentLogger } from "./orchestration/logger.js";
-export type { EntityCleanup } from "./store/entityStore.js";
+export type {
+  EntityCleanup,
+  EntityOperationKind,
+  EntityOperationSender,
+} from "./store/entityStore.js";
 export type { RuntimeStatus, Store, StoreNotification } from "./store/store.js";
 export type { Duration } from "./time/duration.js";
 export { toMilliseconds } from "./time/duration.js";

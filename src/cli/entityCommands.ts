@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import type { EntityStatus } from "../entities/entityClient.js";
+import type { EntityOperationEntry, EntityOperationsResult, EntityStatus } from "../entities/entityClient.js";
 import { parseJsonArgument, parsePositiveInt, parseTime } from "./arguments.js";
 import { EXIT_FAILED } from "./cliError.js";
 import { CommandContext } from "./context.js";
-import { fields, formatTime, formatValue, table } from "./format.js";
+import { fields, formatTime, formatValue, type Paint, table } from "./format.js";
 
 /** An entity as the CLI prints it in JSON: times as ISO strings. */
 function entityToJson(entity: EntityStatus): Record<string, unknown> {
@@ -17,22 +17,60 @@ function entityToJson(entity: EntityStatus): Record<string, unknown> {
   };
 }
 
+/** A log entry as the CLI prints it in JSON. */
+function operationToJson(op: EntityOperationEntry): Record<string, unknown> {
+  return {
+    kind: op.kind,
+    operation: op.operation ?? null,
+    sender: op.sender,
+    appliedAt: op.appliedAt.toISOString(),
+    ok: op.ok,
+    error: op.error ?? null,
+    inputPreview: op.inputPreview ?? null,
+  };
+}
+
+function senderText(op: EntityOperationEntry): string {
+  const s = op.sender;
+  return s.kind === "orchestration" ? s.instanceId : s.kind === "entity" ? `${s.name}@${s.key}` : "client";
+}
+
+/** The recent operations as a table, newest first, and how many wait. */
+function operationsText(log: EntityOperationsResult, p: Paint): string {
+  const pending = p.dim(`${log.pending} operation(s) pending.`);
+  if (log.operations.length === 0) return `${p.dim("No operations recorded.")}\n${pending}`;
+  const rows = log.operations.map((op) => [
+    formatTime(op.appliedAt),
+    op.kind,
+    op.operation ?? "",
+    senderText(op),
+    op.ok ? "ok" : p.red(`failed: ${op.error?.name ?? "Error"}: ${op.error?.message ?? ""}`),
+    op.inputPreview ?? "",
+  ]);
+  return `${table(["APPLIED", "KIND", "OPERATION", "SENDER", "OUTCOME", "INPUT"], rows, p)}\n${pending}`;
+}
+
 /** Adds `entity get`, `entity signal` and `entity list`: durable entities from a shell. */
 export function addEntityCommands(program: Command): void {
   const group = program.command("entity").description("read, list and signal durable entities");
 
   group
     .command("get")
-    .description("show an entity's state; exit 1 if it has none")
+    .description("show an entity's state and its recent operations; exit 1 if it has no state")
     .argument("<name>", "entity name")
     .argument("<key>", "entity key")
     .action(async (name: string, key: string, _options: unknown, command: Command) => {
       const ctx = new CommandContext(command);
       await ctx.withClient(async (client) => {
-        const entity = await client.getEntity(name, key);
+        const [entity, log] = await Promise.all([client.getEntity(name, key), client.getEntityOperations(name, key)]);
         const p = ctx.output.paint;
-        ctx.output.result(entityToJson(entity), () =>
-          entity.exists
+        const json = {
+          ...entityToJson(entity),
+          pendingOperations: log.pending,
+          recentOperations: log.operations.map(operationToJson),
+        };
+        ctx.output.result(json, () => {
+          const head = entity.exists
             ? fields(
                 [
                   ["Entity", `${entity.name}@${entity.key}`],
@@ -42,8 +80,10 @@ export function addEntityCommands(program: Command): void {
                 ],
                 p,
               )
-            : p.dim(`Entity ${entity.name}@${entity.key} has no state.`),
-        );
+            : p.dim(`Entity ${entity.name}@${entity.key} has no state.`);
+          if (!entity.exists && log.operations.length === 0 && log.pending === 0) return head;
+          return `${head}\n\n${p.bold("Recent operations")} ${p.dim("(newest first)")}\n${operationsText(log, p)}`;
+        });
         if (!entity.exists) process.exitCode = EXIT_FAILED;
       });
     });

@@ -4,8 +4,10 @@ import type { SignalEntityOptions } from "../entities/context.js";
 import type { AnyEntity, OperationArgsWith, OperationName } from "../entities/definition.js";
 import {
   EntityClient,
+  type EntityOperationsResult,
   type EntityPageResult,
   type EntityStatus,
+  type GetEntityOperationsOptions,
   type ListEntitiesOptions,
 } from "../entities/entityClient.js";
 import {
@@ -136,6 +138,15 @@ export interface Client {
   /** An entity's state; one never written reports `exists: false` (and its initial state, given the definition). */
   getEntity<E extends AnyEntity>(entity: E, key: string): Promise<EntityStatus<ReturnType<E["initialState"]>>>;
   getEntity(entity: string, key: string): Promise<EntityStatus>;
+  /**
+   * An entity's recent operations, newest first — what its batches applied, with sender,
+   * outcome and input preview; the store keeps the last 20 per entity — and how many wait.
+   */
+  getEntityOperations(
+    entity: AnyEntity | string,
+    key: string,
+    options?: GetEntityOperationsOptions,
+  ): Promise<EntityOperationsResult>;
   /** Lists entities with state, by name then key, a page at a time. */
   listEntities(options?: ListEntitiesOptions): Promise<EntityPageResult>;
   /** Releases locks held by orchestrations that no longer run, then deletes entities with nothing in them. */
@@ -340,6 +351,14 @@ class PerdureClient implements Client {
 
   getEntity<S>(entity: AnyEntity | string, key: string): Promise<EntityStatus<S>> {
     return this.entities.get(entity, key) as Promise<EntityStatus<S>>;
+  }
+
+  getEntityOperations(
+    entity: AnyEntity | string,
+    key: string,
+    options?: GetEntityOperationsOptions,
+  ): Promise<EntityOperationsResult> {
+    return this.entities.operations(entity, key, options);
   }
 
   listEntities(options?: ListEntitiesOptions): Promise<EntityPageResult> {

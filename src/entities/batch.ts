@@ -14,6 +14,7 @@ import type { NewInstance } from "../store/store.js";
 import { type AnyEntity, operationNames } from "./definition.js";
 import { UnknownEntityOperationError } from "./errors.js";
 import { OperationContext } from "./operationContext.js";
+import { OperationLogBuilder } from "./operationLog.js";
 
 export interface BatchEnvironment {
   workerId: string;
@@ -37,6 +38,10 @@ type RunnableOperation = (state: unknown, input: unknown, ctx: OperationContext<
  * then passes on to the next entity of the critical section, or (the last one) tells the
  * orchestration that it holds them all. After an unlock that let waiting messages through,
  * the batch ends, so that the next one takes them in their order.
+ *
+ * The commit also carries the batch's entries for the entity's operation log (operations
+ * with their outcome, locks granted, unlocks that released the lock), written in the same
+ * transaction: a batch that is not committed leaves no entry.
  */
 export async function runEntityBatch(
   definition: AnyEntity,
@@ -53,6 +58,7 @@ export async function runEntityBatch(
   const replies: EntityReply[] = [];
   const messages: NewEntityMessage[] = [];
   const newInstances: NewInstance[] = [];
+  const log = new OperationLogBuilder(env.now);
   let skipped = false;
 
   const reply = (message: EntityMessage, event: EntityReply["event"]): void => {
@@ -69,6 +75,7 @@ export async function runEntityBatch(
     if (message.kind === "unlock") {
       if (!lock || message.sender?.instanceId !== lock.instanceId) continue;
       lock = null;
+      log.add(message, "unlock");
       if (skipped || snapshot.lock) break;
       continue;
     }
@@ -76,6 +83,7 @@ export async function runEntityBatch(
       // A request whose orchestration has ended is dropped: granting it would lock the entity for nobody.
       if (!message.sender || message.replyStep === undefined || !message.senderActive) continue;
       lock = { instanceId: message.sender.instanceId, executionId: message.sender.executionId };
+      log.add(message, "lock");
       const next = nextInLockSet(message.lockSet ?? [], snapshot);
       if (next) {
         const forward: NewEntityMessage = { ...next, kind: "lock", sender: lock, visibleAt: env.now };
@@ -108,7 +116,9 @@ export async function runEntityBatch(
       if (message.replyStep !== undefined) {
         reply(message, { type: "EntityOperationCompleted", timestamp: env.now, step: message.replyStep, result });
       }
+      log.add(message, message.replyStep === undefined ? "signal" : "call");
     } catch (error) {
+      log.add(message, message.replyStep === undefined ? "signal" : "call", { error });
       if (message.replyStep !== undefined) {
         const failure = toFailureDetails(error);
         reply(message, { type: "EntityOperationFailed", timestamp: env.now, step: message.replyStep, failure });
@@ -132,6 +142,7 @@ export async function runEntityBatch(
     replies,
     messages,
     newInstances,
+    operations: log.records(),
     now: env.now,
     leaseExpiresAt: env.leaseExpiresAt,
   };

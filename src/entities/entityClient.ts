@@ -1,6 +1,15 @@
 import { InvalidArgumentError } from "../errors/errors.js";
 import { assertSerializable } from "../history/serialization.js";
-import type { EntityCleanup, EntityId, EntityQuery, EntityRecord, NewEntityMessage } from "../store/entityStore.js";
+import {
+  ENTITY_OPERATION_LOG_SIZE,
+  type EntityCleanup,
+  type EntityId,
+  type EntityOperationKind,
+  type EntityOperationSender,
+  type EntityQuery,
+  type EntityRecord,
+  type NewEntityMessage,
+} from "../store/entityStore.js";
 import { GroupCommit } from "../store/groupCommit.js";
 import type { Store } from "../store/store.js";
 import { toEpochMs } from "../time/epoch.js";
@@ -39,6 +48,36 @@ export interface EntityPageResult {
   entities: EntityStatus[];
   /** Pass as `continuationToken` to get the next page; absent on the last page. */
   continuationToken?: string;
+}
+
+/** One message applied to an entity, from its log of recent operations. */
+export interface EntityOperationEntry {
+  /** `signal` (one-way) or `call` (an orchestration waited for the result); `lock` / `unlock`: a critical section took / let go of the entity. */
+  kind: EntityOperationKind;
+  /** The operation's name (absent for `lock` and `unlock`). */
+  operation?: string;
+  /** An orchestration (`instanceId`), another entity's operation (`name`, `key`), or a client (HTTP and CLI included). */
+  sender: EntityOperationSender;
+  /** When the batch that applied it ran. */
+  appliedAt: Date;
+  /** False if the operation threw: the entity's state is as it was before it. */
+  ok: boolean;
+  /** The error of a failed operation: its class name and message (cut to 1,000 characters). */
+  error?: { name: string; message: string };
+  /** The input as JSON, cut to 200 characters; absent when the operation had none. */
+  inputPreview?: string;
+}
+
+/** An entity's recent operations, newest first, and how many are waiting for it. */
+export interface EntityOperationsResult {
+  operations: EntityOperationEntry[];
+  /** Operations sent to the entity and not applied yet (scheduled signals not yet due included). */
+  pending: number;
+}
+
+export interface GetEntityOperationsOptions {
+  /** At most this many entries, 1–1000 (default: all the store keeps, the last 20). */
+  limit?: number;
 }
 
 /**
@@ -94,6 +133,24 @@ export class EntityClient {
     };
     if (record?.lockedBy !== undefined) status.lockedBy = record.lockedBy;
     return status;
+  }
+
+  async operations(
+    entity: AnyEntity | string,
+    key: string,
+    options: GetEntityOperationsOptions = {},
+  ): Promise<EntityOperationsResult> {
+    const name = nameOf(entity, "getEntityOperations");
+    checkEntityKey(key, "getEntityOperations");
+    const limit = options.limit ?? ENTITY_OPERATION_LOG_SIZE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new InvalidArgumentError(`getEntityOperations: limit must be an integer from 1 to 1000, got ${limit}.`);
+    }
+    const log = await this.store.getEntityOperations(name, key, limit);
+    return {
+      operations: log.operations.map((record) => ({ ...record, appliedAt: new Date(record.appliedAt) })),
+      pending: log.pending,
+    };
   }
 
   async list(options: ListEntitiesOptions = {}): Promise<EntityPageResult> {

@@ -60,6 +60,7 @@ export class OperationContext<S> implements EntityContext<S> {
       kind: "operation",
       operation,
       input,
+      senderEntity: { name: this.entityName, key: this.key },
       visibleAt: Math.max(at, this.now),
     });
   }

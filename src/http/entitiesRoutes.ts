@@ -1,5 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { EntityStatus, ListEntitiesOptions } from "../entities/entityClient.js";
+import type {
+  EntityOperationEntry,
+  EntityOperationsResult,
+  EntityStatus,
+  ListEntitiesOptions,
+} from "../entities/entityClient.js";
 import type { ManagementContext } from "./context.js";
 import { HttpError } from "./errors.js";
 import { CONTINUATION_HEADER, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./instancesRoutes.js";
@@ -16,6 +21,7 @@ interface SignalRoute {
 }
 interface GetRoute {
   Params: { name: string; key: string };
+  Querystring: { details?: string };
 }
 interface ListRoute {
   Params: { name?: string };
@@ -29,11 +35,28 @@ interface EntityJson {
   state?: unknown;
 }
 
+/** `GET /entities/{name}/{key}?details=true` (a Perdure extra, for the dashboard): all that is known of an entity. */
+interface EntityDetailsJson {
+  entityId: { name: string; key: string };
+  exists: boolean;
+  state: unknown;
+  lastOperationTime: string | null;
+  lockedBy: string | null;
+  pendingOperations: number;
+  recentOperations: OperationJson[];
+}
+
+interface OperationJson extends Omit<EntityOperationEntry, "appliedAt"> {
+  appliedTime: string;
+}
+
 /**
  * Durable Functions' entity routes:
  * - `POST /entities/{name}/{key}?op={operation}` signals the entity, with the request body
  *   as the operation's input (and `scheduledTime` to deliver it later): 202, empty body.
  * - `GET /entities/{name}/{key}`: the entity's state as the body, or 404 if it has none.
+ *   With `details=true` (Perdure's own): an object with the state, last change, lock holder,
+ *   pending count and recent operations; 404 only if nothing at all is known of the entity.
  * - `GET /entities[/{name}]`: entities with state, by name then key, `top` per page, paged
  *   with the `x-ms-continuation-token` header; `fetchState=true` includes each state.
  */
@@ -60,8 +83,23 @@ export function entitiesRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     },
   );
 
-  app.get<GetRoute>("/entities/:name/:key", { schema: { params: entityParams } }, async (request, reply) => {
+  const getSchema = {
+    params: entityParams,
+    querystring: { type: "object", properties: { details: BOOLEAN } },
+  } as const;
+  app.get<GetRoute>("/entities/:name/:key", { schema: getSchema }, async (request, reply) => {
     const { name, key } = request.params;
+    if (flag(request.query.details, false)) {
+      const [entity, operations] = await Promise.all([
+        ctx.client.getEntity(name, key),
+        ctx.client.getEntityOperations(name, key),
+      ]);
+      const known =
+        entity.exists || entity.lockedBy !== undefined || operations.pending > 0 || operations.operations.length > 0;
+      if (!known)
+        throw new HttpError(404, "ENTITY_NOT_FOUND", `Nothing is known of entity ${name}@${key.slice(0, 256)}.`);
+      return send(reply, { status: 200, headers: {}, body: toDetailsJson(entity, operations) });
+    }
     const entity = await ctx.client.getEntity(name, key);
     if (!entity.exists) {
       throw new HttpError(404, "ENTITY_NOT_FOUND", `Entity ${name}@${key.slice(0, 256)} has no state.`);
@@ -107,6 +145,21 @@ export function entitiesRoutes(app: FastifyInstance, ctx: ManagementContext): vo
     { schema: { ...listSchema, params: { type: "object", properties: { name: NAME } } } },
     list,
   );
+}
+
+function toDetailsJson(entity: EntityStatus, log: EntityOperationsResult): EntityDetailsJson {
+  return {
+    entityId: { name: entity.name, key: entity.key },
+    exists: entity.exists,
+    state: entity.exists ? (entity.state ?? null) : null,
+    lastOperationTime: entity.lastModified ? entity.lastModified.toISOString() : null,
+    lockedBy: entity.lockedBy ?? null,
+    pendingOperations: log.pending,
+    recentOperations: log.operations.map(({ appliedAt, ...rest }) => ({
+      ...rest,
+      appliedTime: appliedAt.toISOString(),
+    })),
+  };
 }
 
 function toEntityJson(entity: EntityStatus, fetchState: boolean): EntityJson {

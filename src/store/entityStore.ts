@@ -10,6 +10,8 @@ import type { NewInstance } from "./store.js";
  *   one transaction, fenced by the entity's lease token like an orchestration episode.
  * - lock: an orchestration's critical section holds entities; while an entity is locked,
  *   only its owner's messages are applied, every other sender's wait.
+ * - operation log: the last ENTITY_OPERATION_LOG_SIZE messages applied to an entity, written
+ *   by the batch commit that applied them, for people looking at the entity.
  */
 
 /** The id of an entity. */
@@ -37,6 +39,8 @@ export interface NewEntityMessage {
   input?: unknown;
   /** Set when an orchestration sent it; absent for clients and entities. */
   sender?: EntitySender;
+  /** Set when an entity's operation sent it (`ctx.signalEntity`). */
+  senderEntity?: EntityId;
   /** A two-way call or a lock request: the step of the sender's durable call, answered in its inbox. */
   replyStep?: number;
   /** A lock request: every entity of the critical section, sorted; each grants and forwards to the next. */
@@ -105,8 +109,53 @@ export interface EntityCommit extends EntityId {
   messages: NewEntityMessage[];
   /** Orchestrations the operations started; an id that exists already is left alone. */
   newInstances: NewInstance[];
+  /**
+   * What the batch applied, in order, for the entity's operation log: the store appends
+   * them (the last ENTITY_OPERATION_LOG_SIZE of them) and prunes the entity's log, keeping
+   * at least its newest ENTITY_OPERATION_LOG_SIZE entries and a bounded number of rows.
+   */
+  operations?: EntityOperationRecord[];
   now: number;
   leaseExpiresAt: number;
+}
+
+/** How many applied messages an entity's log reports, newest first: a bounded log, pruned by each commit. */
+export const ENTITY_OPERATION_LOG_SIZE = 20;
+
+/** Who sent a message to an entity: an orchestration, another entity's operation, or a client (HTTP and CLI included). */
+export type EntityOperationSender =
+  | { kind: "orchestration"; instanceId: string }
+  | { kind: "entity"; name: string; key: string }
+  | { kind: "client" };
+
+/**
+ * `signal`: a one-way operation; `call`: a two-way one (an orchestration waits for its
+ * result); `lock` / `unlock`: an orchestration's critical section took / let go of the entity.
+ */
+export type EntityOperationKind = "signal" | "call" | "lock" | "unlock";
+
+/** One message an entity's batch applied, as its operation log keeps it. */
+export interface EntityOperationRecord {
+  kind: EntityOperationKind;
+  /** The operation's name (absent for `lock` and `unlock`). */
+  operation?: string;
+  sender: EntityOperationSender;
+  /** When the batch that applied it ran (epoch ms). */
+  appliedAt: number;
+  /** False if the operation threw (or left a state or result that cannot be stored): the state is as before it. */
+  ok: boolean;
+  /** A failed operation's error: its class name and message (the message cut short). */
+  error?: { name: string; message: string };
+  /** The operation's input as JSON, cut short; absent when it had none. */
+  inputPreview?: string;
+}
+
+/** An entity's recent operations and what waits for it. */
+export interface EntityOperationLog {
+  /** Newest first. */
+  operations: EntityOperationRecord[];
+  /** Operations waiting for the entity (scheduled signals not yet due included). */
+  pending: number;
 }
 
 export type EntityCommitResult =
@@ -181,11 +230,14 @@ export interface EntityStore {
   /** Commits batches of many entities in one transaction (group commit); a result per batch. */
   commitEntityBatches(commits: EntityCommit[]): Promise<EntityCommitResult[]>;
   getEntity(name: string, key: string): Promise<EntityRecord | undefined>;
+  /** The newest `limit` entries of the entity's operation log (at most ENTITY_OPERATION_LOG_SIZE), and its pending count. */
+  getEntityOperations(name: string, key: string, limit: number): Promise<EntityOperationLog>;
   /** Entities ordered by name then key, a page at a time. */
   listEntities(query: EntityQuery): Promise<EntityPage>;
   /**
    * Releases locks held by orchestration executions that have ended (or no longer exist),
-   * then deletes entities with no state, no lock, no live lease and no waiting message.
+   * then deletes entities with no state, no lock, no live lease and no waiting message,
+   * and the operation logs of entities that no longer have a row.
    */
   cleanEntityStorage(now: number): Promise<EntityCleanup>;
 }

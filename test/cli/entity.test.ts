@@ -11,13 +11,19 @@ const counter = entity("counter", {
   operations: { add: (n, amount: number, ctx) => ctx.setState(n + amount) },
 });
 
+/** Sorts before "counter", so that it stays off the list test's pages. */
+const audit = entity("audit", {
+  initialState: 0,
+  operations: { add: (n, amount: number, ctx) => ctx.setState(n + amount) },
+});
+
 let h: Harness;
 let store: string;
 
 beforeAll(async () => {
   h = createHarness();
   store = `sqlite:${h.file}`;
-  await h.startWorker({ entities: [counter] });
+  await h.startWorker({ entities: [counter, audit] });
   for (const key of ["a", "b", "c"]) await h.client.signalEntity(counter, key, "add", key.charCodeAt(0));
   await waitFor(async () => (await h.client.getEntity(counter, "c")).exists, "the entities");
 });
@@ -47,6 +53,39 @@ describe("perdure entity", () => {
     expect(got.json).toMatchObject({ name: "counter", key: "a", exists: true, state: 100, lockedBy: null });
     const text = await runCli(["entity", "get", "counter", "a", "--store", store]);
     expect(text.stdout).toContain("counter@a");
+  });
+
+  it("get shows the recent operations, newest first, failures included", async () => {
+    await h.client.signalEntity("audit", "ops", "add", 5);
+    await h.client.signalEntity("audit", "ops", "explode", { why: "test" });
+    await waitFor(async () => (await h.client.getEntityOperations(audit, "ops")).operations.length === 2, "both");
+    const got = await runJson<Record<string, unknown>>(["entity", "get", "audit", "ops", "--store", store]);
+    expect(got.code).toBe(0);
+    expect(got.json).toMatchObject({
+      state: 5,
+      pendingOperations: 0,
+      recentOperations: [
+        {
+          kind: "signal",
+          operation: "explode",
+          sender: { kind: "client" },
+          ok: false,
+          error: { name: "UnknownEntityOperationError" },
+          inputPreview: '{"why":"test"}',
+        },
+        { kind: "signal", operation: "add", sender: { kind: "client" }, ok: true, error: null, inputPreview: "5" },
+      ],
+    });
+    const text = (await runCli(["entity", "get", "audit", "ops", "--store", store])).stdout;
+    expect(text).toContain("Recent operations");
+    const lines = text.split("\n");
+    const header = lines.findIndex((l) => l.startsWith("APPLIED"));
+    expect(lines[header]).toMatch(/^APPLIED\s+KIND\s+OPERATION\s+SENDER\s+OUTCOME\s+INPUT$/);
+    expect(lines[header + 1]).toMatch(
+      /signal\s+explode\s+client\s+failed: UnknownEntityOperationError: .*\{"why":"test"\}$/,
+    );
+    expect(lines[header + 2]).toMatch(/signal\s+add\s+client\s+ok\s+5$/);
+    expect(lines[header + 3]).toBe("0 operation(s) pending.");
   });
 
   it("get exits 1 for an entity without state", async () => {

@@ -112,6 +112,11 @@ describe("entities on PostgreSQL, three workers", () => {
       expect(own).toEqual(Array.from({ length: 5 }, (_, i) => `${id}:${i}`));
     }
     expect(overlaps).toBe(0);
+    // The log's newest entries are the last operations applied, in the order the state saw them,
+    // though three workers' batches wrote them.
+    const { operations, pending } = await client.getEntityOperations(tally, "hot");
+    expect(pending).toBe(0);
+    expect(operations.map((o) => JSON.parse(o.inputPreview ?? "null"))).toEqual(state.ids.slice(-20).reverse());
   });
 
   it("critical sections across workers: each section's two calls see no one else's in between", async () => {

@@ -1,7 +1,8 @@
 // The dashboard end to end, in real headless Chromium (Debian's package, driven by
 // playwright-core): list, paging, filters, an instance's timeline, live refresh, raising an
-// event and terminating through the UI with its confirmation dialog, and user data that
-// contains <script> shown as text. Set UPDATE_SCREENSHOTS=1 to refresh docs/dashboard*.png.
+// event and terminating through the UI with its confirmation dialog, user data that
+// contains <script> shown as text, and the entities: list, filters, paging, an entity's
+// state and recent operations. Set UPDATE_SCREENSHOTS=1 to refresh docs/dashboard*.png.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { type Browser, chromium, type Dialog, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpServer, type HttpServer } from "../../src/http/index.js";
+import { entity, orchestration } from "../../src/index.js";
 import { activities, greet, importFile, orchestrations, processOrder, waitForApproval } from "../fixtures/demoApp.js";
 import { capturingLogger } from "../helpers/capturingLogger.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
@@ -16,6 +18,26 @@ import { waitFor } from "../helpers/waitFor.js";
 import { CHROMIUM_ARGS, ensureChromium } from "../setup/chromium.js";
 
 const XSS = "<script>alert(1)</script>";
+
+/** An account, for the entity views: deposits, a withdrawal that fails, a note that holds <script>. */
+const account = entity("account", {
+  initialState: { balance: 0, note: "" },
+  operations: {
+    deposit(state, amount: number) {
+      state.balance += amount;
+    },
+    withdraw(state, amount: number) {
+      if (state.balance < amount) throw new RangeError(`insufficient funds: ${state.balance} < ${amount}`);
+      state.balance -= amount;
+    },
+    annotate(state, note: string) {
+      state.note = note;
+    },
+  },
+});
+
+/** Pays a bonus into an account: an orchestration as an entity's sender. */
+const payBonus = orchestration("payBonus", async (ctx, key: string) => ctx.callEntity(account, key, "deposit", 25));
 const API_KEY = "dashboard-test-key-0123456789";
 
 let h: Harness;
@@ -31,14 +53,20 @@ const dialogs: { type: string; message: string }[] = [];
 let acceptConfirm = false;
 
 function serve(options: { apiKey?: string } = {}): HttpServer {
-  return createHttpServer({ client: h.client, orchestrations, port: 0, logger: capturingLogger(), ...options });
+  return createHttpServer({
+    client: h.client,
+    orchestrations: [...orchestrations, payBonus],
+    port: 0,
+    logger: capturingLogger(),
+    ...options,
+  });
 }
 
 beforeAll(async () => {
   const executablePath = ensureChromium();
   shots = process.env.UPDATE_SCREENSHOTS ? "docs" : mkdtempSync(join(tmpdir(), "perdure-shots-"));
   h = createHarness();
-  await h.startWorker({ orchestrations, activities });
+  await h.startWorker({ orchestrations: [...orchestrations, payBonus], activities, entities: [account] });
   const order = {
     id: "1042",
     customer: "ada@example.com",
@@ -61,6 +89,13 @@ beforeAll(async () => {
   await h.client.waitForCompletion("order-1042");
   await h.client.waitForCompletion("import-3");
   for (let i = 0; i < 22; i++) await h.client.waitForCompletion(`greet-${String(i).padStart(2, "0")}`);
+  await h.client.signalEntity(account, "alice", "deposit", 100);
+  await h.client.signalEntity(account, "alice", "withdraw", 500);
+  await h.client.signalEntity(account, "alice", "annotate", XSS);
+  await h.client.waitForCompletion(await h.client.start(payBonus, "alice", { instanceId: "bonus-alice" }));
+  await h.client.signalEntity(account, "alice", "deposit", 1, { at: new Date(Date.now() + 3_600_000) });
+  for (let i = 0; i < 21; i++) await h.client.signalEntity(account, `acct-${String(i).padStart(2, "0")}`, "deposit", i);
+  await waitFor(async () => (await h.client.getEntity(account, "acct-20")).exists, "the accounts");
 
   server = serve();
   base = await server.listen();
@@ -236,6 +271,60 @@ describe("dashboard", () => {
     await page.getByRole("link", { name: "approval-xss" }).click();
     await poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("waitForApproval");
     expect(page.url()).toContain(`?code=${API_KEY}#/instances/approval-xss`);
+  });
+
+  it("lists entities with their state, filtered by name and key prefix, a page at a time", async () => {
+    const entityRows = () => page.locator("tr[data-entity]");
+    await page.goto(`${base}/`);
+    await page.getByRole("link", { name: "Entities" }).click();
+    await poll(() => entityRows().count()).toBe(20);
+    expect(page.url()).toContain("#/entities");
+    await page.getByRole("button", { name: "Next →" }).click();
+    await poll(() => entityRows().count()).toBe(2);
+    await page.getByPlaceholder("Entity name").fill("account");
+    await page.getByPlaceholder("Key prefix").fill("ali");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await poll(() => entityRows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.entity))).toEqual([
+      "account@alice",
+    ]);
+    expect(page.url()).toContain("#/entities?name=account&prefix=ali");
+    expect(await page.locator('tr[data-entity="account@alice"] td.custom').textContent()).toContain(XSS);
+    await page.getByPlaceholder("Entity name").fill("nobody");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await poll(() => page.locator(".results .empty").count()).toBe(1);
+  });
+
+  it("shows an entity's state, pending count and recent operations, with links to their senders", async () => {
+    await page.goto(`${base}/#/entities?name=account&prefix=ali`);
+    await page.getByRole("link", { name: "alice" }).click();
+    await poll(() => page.locator('[data-panel="state"] pre').textContent()).toContain('"balance": 125');
+    expect(page.url()).toContain("#/entities/account/alice");
+    expect(await page.locator(".entity-id").textContent()).toBe("account@alice");
+    expect(await page.locator('[data-panel="state"] pre').textContent()).toContain(XSS);
+    const fact = (label: string) =>
+      page.locator(".fact", { has: page.locator("dt", { hasText: label }) }).locator("dd");
+    expect(await fact("Pending operations").textContent()).toBe("1");
+    expect(await fact("Locked by").textContent()).toBe("–");
+
+    const ops = page.locator(".operations tbody tr");
+    expect(await ops.count()).toBe(4);
+    const cells = await ops.evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].slice(1).map((td) => td.textContent)),
+    );
+    expect(cells).toEqual([
+      ["call", "deposit", "bonus-alice", "ok", "25"],
+      ["signal", "annotate", "client", "ok", JSON.stringify(XSS)],
+      ["signal", "withdraw", "client", "failed: RangeError: insufficient funds: 100 < 500", "500"],
+      ["signal", "deposit", "client", "ok", "100"],
+    ]);
+    expect(await page.locator(".operations tr.op-failed").count()).toBe(1);
+    expect(await page.locator("main script").count()).toBe(0);
+    await page.screenshot({ path: join(shots, "dashboard-entity.png"), fullPage: true });
+
+    await ops.first().getByRole("link", { name: "bonus-alice" }).click();
+    await poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("payBonus");
+    expect(page.url()).toContain("#/instances/bonus-alice");
+    expect(dialogs.filter((d) => d.type !== "confirm")).toEqual([]);
   });
 
   it("takes a screenshot of the list", async () => {

@@ -79,7 +79,55 @@ describe("entity routes", () => {
     expect(all.map((e) => e.entityId.key)).toEqual(expect.arrayContaining(["a", "p1", "p2", "p3"]));
   });
 
+  it("GET /entities/{name}/{key}?details=true: state, lock, pending count and recent operations", async () => {
+    await call(`${t.api}/entities/counter/d?op=add`, { method: "POST", body: 2 });
+    await call(`${t.api}/entities/counter/d?op=nope`, { method: "POST", body: { why: "<b>" } });
+    await waitFor(async () => (await t.h.client.getEntityOperations(counter, "d")).operations.length === 2, "both");
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await call(`${t.api}/entities/counter/d?op=add&scheduledTime=${later}`, { method: "POST", body: 1 });
+    const answer = await call(`${t.api}/entities/counter/d?details=True`);
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({
+      entityId: { name: "counter", key: "d" },
+      exists: true,
+      state: 2,
+      lastOperationTime: expect.any(String),
+      lockedBy: null,
+      pendingOperations: 1,
+      recentOperations: [
+        {
+          kind: "signal",
+          operation: "nope",
+          sender: { kind: "client" },
+          appliedTime: expect.any(String),
+          ok: false,
+          error: { name: "UnknownEntityOperationError", message: expect.stringContaining('"nope"') },
+          inputPreview: '{"why":"<b>"}',
+        },
+        {
+          kind: "signal",
+          operation: "add",
+          sender: { kind: "client" },
+          appliedTime: expect.any(String),
+          ok: true,
+          inputPreview: "2",
+        },
+      ],
+    });
+    // Without state but with a log, details still answer; with nothing known, 404.
+    await call(`${t.api}/entities/counter/d?op=reset`, { method: "POST" });
+    await waitFor(async () => (await t.h.client.getEntity(counter, "d")).exists === false, "the reset");
+    expect((await call(`${t.api}/entities/counter/d`)).status).toBe(404);
+    expect((await call(`${t.api}/entities/counter/d?details=true`)).json).toMatchObject({ exists: false, state: null });
+    const unknown = await call(`${t.api}/entities/counter/nobody?details=true`);
+    expect(unknown.status).toBe(404);
+    expect(errorCode(unknown)).toBe("ENTITY_NOT_FOUND");
+  });
+
   it("refuses bad requests with 400", async () => {
+    const badDetails = await call(`${t.api}/entities/counter/a?details=yes`);
+    expect(badDetails.status).toBe(400);
+    expect(errorCode(badDetails)).toBe("INVALID_REQUEST");
     expect((await call(`${t.api}/entities/counter/a`, { method: "POST", body: 1 })).status).toBe(400);
     const notJson = await call(`${t.api}/entities/counter/a?op=add&scheduledTime=soon`, { method: "POST", body: 1 });
     expect(errorCode(notJson)).toBe("INVALID_ARGUMENT");

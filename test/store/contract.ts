@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../src/index.js";
 import { entityContract } from "./contractEntities.js";
+import { entityLogContract } from "./contractEntityLog.js";
 import { fencingContract } from "./contractFencing.js";
 import { instanceContract } from "./contractInstances.js";
 import { contractKit, type StoreFactory } from "./contractKit.js";
@@ -34,6 +35,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
     leaseContract(kit);
     pollLeaseContract(kit);
     entityContract(kit);
+    entityLogContract(kit);
     queueContract(kit);
   });
 }

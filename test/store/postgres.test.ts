@@ -16,6 +16,7 @@ const TABLES = [
   "activity_tasks",
   "entities",
   "entity_messages",
+  "entity_operations",
   "history",
   "inbox",
   "instances",

@@ -7,6 +7,7 @@ import type {
   EntityCommit,
   EntityCommitResult,
   EntityId,
+  EntityOperationLog,
   EntityPage,
   EntityQuery,
   EntityRecord,
@@ -331,6 +332,11 @@ export class PostgresStore implements Store {
   async getEntity(name: string, key: string): Promise<EntityRecord | undefined> {
     this.assertOpen();
     return this.entities.get(name, key);
+  }
+
+  async getEntityOperations(name: string, key: string, limit: number): Promise<EntityOperationLog> {
+    this.assertOpen();
+    return this.entities.getOperations(name, key, limit);
   }
 
   async listEntities(query: EntityQuery): Promise<EntityPage> {

@@ -14,6 +14,7 @@ import type {
   ReadyEntity,
 } from "../entityStore.js";
 import { type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
+import { entityLogOperations } from "./entityLog.js";
 import type { InstanceOperations } from "./instances.js";
 
 /** SQL: the orchestration execution (instance_id, execution_id given by the caller's columns) is still active. */
@@ -39,6 +40,8 @@ interface MessageRow {
   input: string | null;
   sender_instance: string | null;
   sender_execution: string | null;
+  sender_entity_name: string | null;
+  sender_entity_key: string | null;
   reply_step: number | null;
   lock_set: string | null;
   visible_at: number;
@@ -54,13 +57,15 @@ class Fenced extends Error {}
  * messages and release locks. Each write runs inside the caller's transaction.
  */
 export function entityOperations(db: Database.Database, instances: InstanceOperations) {
+  const log = entityLogOperations(db);
   const ensureEntity = db.prepare(
     "INSERT INTO entities (entity_name, entity_key) VALUES (?, ?) ON CONFLICT (entity_name, entity_key) DO NOTHING",
   );
   const insertMessage = db.prepare(
     `INSERT INTO entity_messages (entity_name, entity_key, kind, operation, input, sender_instance, sender_execution,
-       reply_step, lock_set, visible_at)
-     VALUES (@name, @key, @kind, @operation, @input, @senderInstance, @senderExecution, @replyStep, @lockSet, @visibleAt)`,
+       sender_entity_name, sender_entity_key, reply_step, lock_set, visible_at)
+     VALUES (@name, @key, @kind, @operation, @input, @senderInstance, @senderExecution, @senderEntityName,
+       @senderEntityKey, @replyStep, @lockSet, @visibleAt)`,
   );
   const findReady = db.prepare<Record<string, unknown>, ReadyEntity & { leasedUntil: number | null }>(
     `SELECT e.entity_name AS name, e.entity_key AS key, e.lease_token AS leaseToken,
@@ -172,6 +177,8 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
           input: encode(m.input, "input"),
           senderInstance: m.sender?.instanceId ?? null,
           senderExecution: m.sender?.executionId ?? null,
+          senderEntityName: m.senderEntity?.name ?? null,
+          senderEntityKey: m.senderEntity?.key ?? null,
           replyStep: m.replyStep ?? null,
           lockSet: m.lockSet ? JSON.stringify(m.lockSet) : null,
           visibleAt: m.visibleAt,
@@ -209,9 +216,12 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
       return readInTransaction(entities, now, maxMessages);
     },
 
-    /** Commits each batch in its own savepoint, so that one refused batch does not undo the others. */
+    /**
+     * Commits each batch in its own savepoint, so that one refused batch does not undo the
+     * others, then the operation log of those committed (in the caller's transaction).
+     */
     commit(commits: readonly EntityCommit[]): EntityCommitResult[] {
-      return commits.map((c) => {
+      const results = commits.map((c): EntityCommitResult => {
         try {
           return commitInSavepoint(c);
         } catch (error) {
@@ -219,6 +229,8 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
           return { ok: false, reason: "error", error };
         }
       });
+      log.append(commits.filter((_, i) => results[i]?.ok));
+      return results;
     },
 
     /** Episode hook: sends the entity messages of committed episodes; ended executions let go of their locks. */
@@ -249,6 +261,8 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
       return row ? toRecord(row) : undefined;
     },
 
+    getOperations: log.read,
+
     list(query: EntityQuery): EntityPage {
       const rows = list.all({
         name: query.name ?? null,
@@ -269,6 +283,8 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
       const orphanedLocksReleased = releaseOrphanedLocks.run().changes;
       dropOrphanedLockRequests.run();
       const emptyEntitiesRemoved = deleteEmpty.run({ now }).changes;
+      // Their operation logs go with them; an entity whose state was deleted but that still has a row keeps its log.
+      if (emptyEntitiesRemoved > 0) log.sweep();
       return { emptyEntitiesRemoved, orphanedLocksReleased };
     },
 
@@ -361,6 +377,9 @@ function toMessage(row: MessageRow): EntityMessage {
   if (row.operation !== null) message.operation = row.operation;
   if (row.sender_instance !== null && row.sender_execution !== null) {
     message.sender = { instanceId: row.sender_instance, executionId: row.sender_execution };
+  }
+  if (row.sender_entity_name !== null && row.sender_entity_key !== null) {
+    message.senderEntity = { name: row.sender_entity_name, key: row.sender_entity_key };
   }
   if (row.reply_step !== null) message.replyStep = row.reply_step;
   if (row.lock_set !== null) message.lockSet = JSON.parse(row.lock_set);

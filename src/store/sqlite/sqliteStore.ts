@@ -9,6 +9,7 @@ import type {
   EntityCommit,
   EntityCommitResult,
   EntityId,
+  EntityOperationLog,
   EntityPage,
   EntityQuery,
   EntityRecord,
@@ -318,6 +319,11 @@ export class SqliteStore implements Store {
   async getEntity(name: string, key: string): Promise<EntityRecord | undefined> {
     this.assertOpen();
     return this.entities.get(name, key);
+  }
+
+  async getEntityOperations(name: string, key: string, limit: number): Promise<EntityOperationLog> {
+    this.assertOpen();
+    return this.entities.getOperations(name, key, limit);
   }
 
   async listEntities(query: EntityQuery): Promise<EntityPage> {

@@ -103,6 +103,26 @@ export function createApi(pageUrl = window.location.href) {
       return json?.id ?? id;
     },
     purge: (id) => call("DELETE", url(instancePath(id))),
+
+    /** One page of entities with state (with their states), and the token of the next page. */
+    async listEntities({ name, prefix, top }, token) {
+      const path = name ? `entities/${encodeURIComponent(name)}` : "entities/";
+      const headers = token ? { [CONTINUATION]: token } : {};
+      const params = { keyPrefix: prefix, top, fetchState: "true" };
+      const { response, json } = await call("GET", url(path, params), { headers });
+      return { entities: Array.isArray(json) ? json : [], next: response.headers.get(CONTINUATION) || undefined };
+    },
+
+    /** An entity's state, lock, pending count and recent operations; undefined when nothing is known of it. */
+    async getEntity(name, key) {
+      const path = `entities/${encodeURIComponent(name)}/${encodeURIComponent(key)}`;
+      try {
+        return (await call("GET", url(path, { details: "true" }))).json;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return undefined;
+        throw error;
+      }
+    },
     raiseEvent: (id, event, data) =>
       call("POST", url(`${instancePath(id)}/raiseEvent/${encodeURIComponent(event)}`), { body: data }),
   };
