@@ -131,8 +131,8 @@ export interface EpisodeCommit {
   historyLength: number;
   newEvents: HistoryEvent[];
   consumedMessageIds: number[];
-  /** The activity task whose result this episode recorded (deleted with the commit). */
-  completedTaskId?: number;
+  /** The activity tasks whose results this episode recorded (deleted with the commit). */
+  completedTaskIds?: number[];
   newTasks: NewActivityTask[];
   /** Durable timers, delivered back to the instance as TimerFired at `fireAt`. */
   newTimers: { step: number; fireAt: number }[];

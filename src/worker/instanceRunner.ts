@@ -67,6 +67,12 @@ export class InstanceRunner {
   private executor: OrchestrationExecutor | undefined;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  /**
+   * Local results waiting for the episode queued to take them. Results that arrive while an
+   * episode runs are fed to the next one together, with one commit: a fan-out of 1,000
+   * activities otherwise commits once per result.
+   */
+  private waitingResults: WaitingResult[] = [];
 
   constructor(
     private readonly host: RunnerHost,
@@ -97,19 +103,40 @@ export class InstanceRunner {
       await this.advance(
         messages.map((m) => m.event),
         messages.map((m) => m.id),
-        undefined,
+        [],
       );
     });
   }
 
-  /** Feeds a locally run activity's outcome straight into the executor: one commit for both. */
+  /**
+   * Feeds a locally run activity's outcome straight into the executor: one commit records
+   * it and what the orchestration does next. Resolves to whether that commit landed.
+   */
   processLocalResult(taskId: number, event: ActivityOutcomeEvent): Promise<boolean> {
     return new Promise((resolve, reject) => {
+      this.waitingResults.push({ taskId, event, resolve, reject });
+      // The first result to wait queues the episode; later ones join it until it starts.
+      if (this.waitingResults.length > 1) return;
+      let taken: WaitingResult[] = [];
       this.enqueue(async () => {
-        this.localTasks.delete(taskId);
-        if (this.closed || !this.owned) return resolve(false);
-        resolve(await this.advance([event], [], taskId));
-      }).catch(reject);
+        taken = this.waitingResults;
+        this.waitingResults = [];
+        for (const r of taken) this.localTasks.delete(r.taskId);
+        if (this.closed || !this.owned) return;
+        const recorded = await this.advance(
+          taken.map((r) => r.event),
+          [],
+          taken.map((r) => r.taskId),
+        );
+        for (const r of taken) r.resolve(recorded);
+      })
+        // Those not resolved above (the runner was closed) were not recorded; a promise settles once.
+        .then(() => {
+          for (const r of taken) r.resolve(false);
+        })
+        .catch((error: unknown) => {
+          for (const r of taken) r.reject(error);
+        });
     });
   }
 
@@ -129,11 +156,7 @@ export class InstanceRunner {
   }
 
   /** Runs one episode and commits it. Returns whether the commit landed. */
-  private async advance(
-    incoming: IncomingEvent[],
-    consumed: number[],
-    completedTaskId: number | undefined,
-  ): Promise<boolean> {
+  private async advance(incoming: IncomingEvent[], consumed: number[], completedTaskIds: number[]): Promise<boolean> {
     if (this.closed) return false;
     const now = this.host.now();
     let result: EpisodeResult;
@@ -155,7 +178,7 @@ export class InstanceRunner {
       }
       result = failedEpisode(error, now);
     }
-    const commit = this.buildCommit(result, consumed, completedTaskId, now);
+    const commit = this.buildCommit(result, consumed, completedTaskIds, now);
     let outcome: EpisodeCommitResult;
     try {
       outcome = await this.host.commit(commit);
@@ -225,7 +248,7 @@ export class InstanceRunner {
   private buildCommit(
     result: EpisodeResult,
     consumed: number[],
-    completedTaskId: number | undefined,
+    completedTaskIds: number[],
     now: number,
   ): EpisodeCommit {
     const { outcome } = result;
@@ -266,7 +289,7 @@ export class InstanceRunner {
       now,
       leaseExpiresAt: this.host.leaseExpiry(now),
     };
-    if (completedTaskId !== undefined) commit.completedTaskId = completedTaskId;
+    if (completedTaskIds.length > 0) commit.completedTaskIds = completedTaskIds;
     if (result.entityActions && result.entityActions.length > 0) {
       const sender = { instanceId: this.instanceId, executionId: this.executionId };
       commit.entityMessages = toEntityMessages(result.entityActions, sender, now);
@@ -293,6 +316,14 @@ export class InstanceRunner {
     this.executor = undefined;
     this.host.forget(this);
   }
+}
+
+/** A local result waiting for its episode; settles with whether that episode's commit landed. */
+interface WaitingResult {
+  taskId: number;
+  event: ActivityOutcomeEvent;
+  resolve: (recorded: boolean) => void;
+  reject: (error: unknown) => void;
 }
 
 /** An episode that records the instance as Failed, for errors that stop it from running at all. */

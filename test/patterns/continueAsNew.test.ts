@@ -75,7 +75,7 @@ describe("continue-as-new", () => {
     expect(countOf(history, "ExecutionStarted")).toBe(1);
     // Mid-run the store held one iteration at most, and nothing piled up in the inbox.
     for (const s of [early, late]) {
-      expect(s.rows.historyRows).toBeLessThanOrEqual(oneIteration);
+      expect(s.rows.historyEvents).toBeLessThanOrEqual(oneIteration);
       expect(s.inbox).toBeLessThanOrEqual(2);
       expect(s.runners).toBeLessThanOrEqual(1);
     }

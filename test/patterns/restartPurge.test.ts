@@ -73,7 +73,7 @@ describe("restart and purge", () => {
     expect((await rejectionOf(env.client.purge(done))).code).toBe("INSTANCE_NOT_FOUND");
 
     expect((await rejectionOf(env.client.purge(running))).code).toBe("INVALID_INSTANCE_STATE");
-    expect(readRows(env.file, running).historyRows).toBeGreaterThan(0);
+    expect(readRows(env.file, running).historyEvents).toBeGreaterThan(0);
     expect((await env.client.getStatus(running))?.runtimeStatus).toBe("Running");
     await env.client.raiseEvent(running, "go", "still alive");
     expect((await env.client.waitForCompletion(running, { timeout: 15_000 })).output).toBe("still alive");

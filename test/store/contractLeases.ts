@@ -83,11 +83,15 @@ export function leaseContract(c: ContractKit): void {
       expect(await c.store.claimActivityTasks("w3", T0 + LEASE * 5, T0 + LEASE * 6, 10)).toEqual([]);
     });
 
-    it("a commit can complete a task: completedTaskId removes it with the episode", async () => {
-      const held = await c.started("a", "w1", { newTasks: [task(1, true)] });
+    it("a commit can complete tasks: completedTaskIds removes them with the episode", async () => {
+      const held = await c.started("a", "w1", { newTasks: [task(1, true), task(2, true)] });
       const result = await c.advance(held, {
-        completedTaskId: held.taskIds[0] as number,
-        newEvents: [marker(T0 + 1), { type: "TaskCompleted", timestamp: T0 + 1, step: 1, attempt: 1, result: 1 }],
+        completedTaskIds: held.taskIds,
+        newEvents: [
+          marker(T0 + 1),
+          { type: "TaskCompleted", timestamp: T0 + 1, step: 1, attempt: 1, result: 1 },
+          { type: "TaskCompleted", timestamp: T0 + 1, step: 2, attempt: 1, result: 2 },
+        ],
         now: T0 + 1,
       });
       expect(result.ok).toBe(true);

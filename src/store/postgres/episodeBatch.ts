@@ -164,15 +164,8 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
       // From here on, statements are sent without waiting for their answers (see sendOnly),
       // except where a result decides what comes next: they travel with the COMMIT.
       if (consumed.length > 0) sendOnly(tx.query(sql.consume, columns(consumed, 2)));
-      const completed = passed.filter((p) => p.commit.completedTaskId !== undefined);
-      if (completed.length > 0) {
-        sendOnly(
-          tx.query(sql.completeTasks, [
-            completed.map((p) => p.commit.completedTaskId),
-            completed.map((p) => p.commit.instanceId),
-          ]),
-        );
-      }
+      const completed = passed.flatMap((p) => (p.commit.completedTaskIds ?? []).map((id) => [id, p.commit.instanceId]));
+      if (completed.length > 0) sendOnly(tx.query(sql.completeTasks, columns(completed, 2)));
 
       const restarted = passed.filter((p) => p.commit.continueAsNew);
       for (const p of restarted) continueAsNew(tx, p, rows.get(p.commit.instanceId)?.name ?? "");

@@ -13,7 +13,7 @@ import type { QueueOperations } from "./queues.js";
  * while its lease token is current.
  */
 export function episodeOperations(db: Database.Database, instances: InstanceOperations, queues: QueueOperations) {
-  const advance = db.prepare(
+  const advance = db.prepare<Record<string, unknown>, { id: number }>(
     `UPDATE instances SET status = @status, output = @output, failure = @failure,
        custom_status = CASE WHEN @setCustomStatus THEN @customStatus ELSE custom_status END,
        updated_at = @now, completed_at = @completedAt, history_length = @newLength,
@@ -22,9 +22,22 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
        lease_expires_at = CASE WHEN @release THEN NULL ELSE @leaseExpiresAt END
      WHERE instance_id = @instanceId AND lease_token = @leaseToken
        AND (lease_owner = @workerId OR (@acquire AND (lease_owner IS NULL OR lease_expires_at < @now)))
-       AND execution_id = @executionId AND history_length = @historyLength`,
+       AND execution_id = @executionId AND history_length = @historyLength
+     RETURNING id`,
   );
-  const appendEvent = db.prepare("INSERT INTO history (instance_id, idx, event) VALUES (?, ?, ?)");
+  // The common episode of an instance the worker already holds, that stays Running: it leaves
+  // status and lease_owner out of SET, because SQLite rewrites the entries of every index on
+  // a column that SET names, even to the same value (2 WAL pages per commit). If the row is
+  // not in that state (a lease taken at poll, a status to change), `advance` does the work.
+  const advanceHeld = db.prepare<Record<string, unknown>, { id: number }>(
+    `UPDATE instances SET output = @output, failure = @failure,
+       custom_status = CASE WHEN @setCustomStatus THEN @customStatus ELSE custom_status END,
+       updated_at = @now, completed_at = @completedAt, history_length = @newLength,
+       lease_token = @newLeaseToken, lease_expires_at = @leaseExpiresAt
+     WHERE instance_id = @instanceId AND lease_token = @leaseToken AND lease_owner = @workerId
+       AND status = @status AND execution_id = @executionId AND history_length = @historyLength
+     RETURNING id`,
+  );
   const consumeMessage = db.prepare("DELETE FROM inbox WHERE id = ? AND instance_id = ?");
   const deleteTask = db.prepare("DELETE FROM activity_tasks WHERE id = ? AND instance_id = ?");
   const insertTask = db.prepare(
@@ -37,7 +50,7 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
        AND json_extract(event, '$.step') = ?`,
   );
   const deleteLeasedTask = db.prepare("DELETE FROM activity_tasks WHERE id = ? AND lease_token = ?");
-  const deleteHistory = db.prepare("DELETE FROM history WHERE instance_id = ?");
+  const deleteHistory = db.prepare("DELETE FROM history WHERE instance = ?");
   const deleteTasks = db.prepare("DELETE FROM activity_tasks WHERE instance_id = ?");
   const dropOldMessages = db.prepare(
     `DELETE FROM inbox WHERE instance_id = ? AND execution_id = ?
@@ -52,9 +65,13 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
   );
 
   /** Starts the next execution of an instance that continued as new, in the same transaction. */
-  const continueAsNew = (c: EpisodeCommit, next: NonNullable<EpisodeCommit["continueAsNew"]>): void => {
+  const continueAsNew = (
+    c: EpisodeCommit,
+    instanceKey: number,
+    next: NonNullable<EpisodeCommit["continueAsNew"]>,
+  ): void => {
     const preserve = next.preserveUnprocessedEvents ? 1 : 0;
-    deleteHistory.run(c.instanceId);
+    deleteHistory.run(instanceKey);
     deleteTasks.run(c.instanceId);
     dropOldMessages.run(c.instanceId, c.executionId, preserve);
     // Events still in the inbox arrived after the carried-over ones (those reached history):
@@ -84,7 +101,8 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
   const commitOne = (c: EpisodeCommit): EpisodeCommitResult => {
     const finished = isTerminal(c.status);
     const newLeaseToken = c.acquireLease ? c.leaseToken + 1 : c.leaseToken;
-    const changed = advance.run({
+    const release = c.releaseLease || finished;
+    const row = {
       instanceId: c.instanceId,
       workerId: c.workerId,
       leaseToken: c.leaseToken,
@@ -100,20 +118,20 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
       customStatus: c.customStatus ? encode(c.customStatus.value, "customStatus") : null,
       now: c.now,
       completedAt: finished ? c.now : null,
-      release: c.releaseLease || finished ? 1 : 0,
+      release: release ? 1 : 0,
       leaseExpiresAt: c.leaseExpiresAt,
-    }).changes;
-    if (changed === 0) return { ok: false, reason: "lease-lost" };
+    };
+    const held = !c.acquireLease && !release && c.status === "Running";
+    const advanced = (held ? advanceHeld.get(row) : undefined) ?? advance.get(row);
+    if (!advanced) return { ok: false, reason: "lease-lost" };
 
     for (const id of c.consumedMessageIds) consumeMessage.run(id, c.instanceId);
-    if (c.completedTaskId !== undefined) deleteTask.run(c.completedTaskId, c.instanceId);
+    for (const id of c.completedTaskIds ?? []) deleteTask.run(id, c.instanceId);
     if (c.continueAsNew) {
-      continueAsNew(c, c.continueAsNew);
+      continueAsNew(c, advanced.id, c.continueAsNew);
       return { ok: true, taskIds: [], leased: [], leaseToken: newLeaseToken };
     }
-    c.newEvents.forEach((event, i) => {
-      appendEvent.run(c.instanceId, c.historyLength + i, JSON.stringify(event));
-    });
+    instances.appendEvents(advanced.id, c.historyLength, c.newEvents);
     if (finished) {
       // Nothing more can happen to a finished instance: drop what still waits for it.
       instances.clearPending(c.instanceId);

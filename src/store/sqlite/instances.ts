@@ -5,7 +5,7 @@ import type { FailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
 import { type InstanceRecord, isTerminal, type NewInstance, type RuntimeStatus } from "../store.js";
-import { type InstanceRow, toHistoryEvent, toInstanceRecord } from "./rows.js";
+import { type InstanceRow, toHistoryEvents, toInstanceRecord } from "./rows.js";
 
 interface ParentRow {
   parent_instance_id: string | null;
@@ -20,7 +20,10 @@ export function instanceOperations(db: Database.Database) {
     "SELECT status FROM instances WHERE instance_id = ?",
   );
   const deleteInstance = db.prepare("DELETE FROM instances WHERE instance_id = ?");
-  const deleteHistory = db.prepare("DELETE FROM history WHERE instance_id = ?");
+  // History rows hang off the instance's integer key (see migration 0005).
+  const deleteHistory = db.prepare(
+    "DELETE FROM history WHERE instance = (SELECT id FROM instances WHERE instance_id = ?)",
+  );
   const deleteInbox = db.prepare("DELETE FROM inbox WHERE instance_id = ?");
   const deleteTasks = db.prepare("DELETE FROM activity_tasks WHERE instance_id = ?");
   const insertInstance = db.prepare(
@@ -34,16 +37,37 @@ export function instanceOperations(db: Database.Database) {
   );
   const selectInstance = db.prepare<[string], InstanceRow>("SELECT * FROM instances WHERE instance_id = ?");
   const selectHistory = db
-    .prepare<[string], string>("SELECT event FROM history WHERE instance_id = ? ORDER BY idx")
+    .prepare<[string], string>(
+      "SELECT events FROM history WHERE instance = (SELECT id FROM instances WHERE instance_id = ?) ORDER BY idx",
+    )
     .pluck();
   const selectParent = db.prepare<[string], ParentRow>(
     "SELECT parent_instance_id, parent_execution_id, parent_step, parent_attempt FROM instances WHERE instance_id = ?",
   );
-  const appendAtEnd = db.prepare(
+  const appendAtEnd = db.prepare<{ instanceId: string }, { key: number; idx: number }>(
     `UPDATE instances SET history_length = history_length + 1 WHERE instance_id = @instanceId
-     RETURNING history_length - 1 AS idx`,
+     RETURNING id AS key, history_length - 1 AS idx`,
   );
-  const insertEvent = db.prepare("INSERT INTO history (instance_id, idx, event) VALUES (?, ?, ?)");
+  const insertEvents = db.prepare<[number, number, string]>(
+    "INSERT INTO history (instance, idx, events) VALUES (?, ?, ?)",
+  );
+  // A cut inside a row keeps the row's events before it (rows hold several events each).
+  const lastKeptRow = db.prepare<[string, number], { id: number; idx: number; events: string }>(
+    `SELECT h.id, h.idx, h.events FROM history h
+     WHERE h.instance = (SELECT id FROM instances WHERE instance_id = ?) AND h.idx < ?
+     ORDER BY h.idx DESC LIMIT 1`,
+  );
+  const deleteFrom = db.prepare<[string, number]>(
+    "DELETE FROM history WHERE instance = (SELECT id FROM instances WHERE instance_id = ?) AND idx >= ?",
+  );
+  const rewriteRow = db.prepare<[string, number]>("UPDATE history SET events = ? WHERE id = ?");
+  const hasStarted = db
+    .prepare<[string], number>(
+      `SELECT EXISTS (SELECT 1 FROM history h, json_each(h.events) e
+         WHERE h.instance = (SELECT id FROM instances WHERE instance_id = ?)
+           AND json_extract(e.value, '$.type') = 'ExecutionStarted')`,
+    )
+    .pluck();
 
   const operations = {
     /** Creates one instance (inside the caller's transaction); returns the refusal, if any. */
@@ -95,7 +119,26 @@ export function instanceOperations(db: Database.Database) {
     },
 
     history(instanceId: string): HistoryEvent[] {
-      return selectHistory.all(instanceId).map(toHistoryEvent);
+      return selectHistory.all(instanceId).flatMap(toHistoryEvents);
+    },
+
+    /** Inside a transaction: appends events recorded by an episode, as one row. */
+    appendEvents(instanceKey: number, fromIndex: number, events: HistoryEvent[]): void {
+      if (events.length > 0) insertEvents.run(instanceKey, fromIndex, JSON.stringify(events));
+    },
+
+    /** Keeps the first `keep` events of an instance's history, drops the rest. */
+    cutHistory(instanceId: string, keep: number): void {
+      deleteFrom.run(instanceId, keep);
+      const last = lastKeptRow.get(instanceId, keep);
+      if (!last) return;
+      const events = toHistoryEvents(last.events);
+      if (last.idx + events.length > keep) rewriteRow.run(JSON.stringify(events.slice(0, keep - last.idx)), last.id);
+    },
+
+    /** Whether the instance's current execution has started (its ExecutionStarted is in history). */
+    hasStarted(instanceId: string): boolean {
+      return hasStarted.get(instanceId) === 1;
     },
 
     /** Queues a future history event for an instance. */
@@ -105,8 +148,8 @@ export function instanceOperations(db: Database.Database) {
 
     /** Appends one event after the last (client-side events: suspension, termination). */
     append(instanceId: string, event: HistoryEvent): void {
-      const row = appendAtEnd.get({ instanceId }) as { idx: number } | undefined;
-      if (row) insertEvent.run(instanceId, row.idx, JSON.stringify(event));
+      const row = appendAtEnd.get({ instanceId });
+      if (row) insertEvents.run(row.key, row.idx, JSON.stringify([event]));
     },
 
     /** Drops what waits for an instance that can no longer use it. */

@@ -27,12 +27,6 @@ export function managementOperations(db: Database.Database, instances: InstanceO
        history_length = @keep, lease_owner = NULL, lease_expires_at = NULL, lease_token = lease_token + 1
      WHERE instance_id = @instanceId RETURNING execution_id AS executionId`,
   );
-  const cutHistory = db.prepare("DELETE FROM history WHERE instance_id = ? AND idx >= ?");
-  const hasStarted = db
-    .prepare<[string], number>(
-      `SELECT EXISTS (SELECT 1 FROM history WHERE instance_id = ? AND json_extract(event, '$.type') = 'ExecutionStarted')`,
-    )
-    .pluck();
   const children = db
     .prepare<[string], string>(
       `SELECT instance_id FROM instances WHERE parent_instance_id = ? AND status IN ('Pending', 'Running', 'Suspended')`,
@@ -92,7 +86,7 @@ export function managementOperations(db: Database.Database, instances: InstanceO
       if (!suspended && status !== "Suspended") {
         throw new InvalidInstanceStateError(instanceId, status, "resume", "a Suspended instance");
       }
-      const next: RuntimeStatus = suspended ? "Suspended" : hasStarted.get(instanceId) ? "Running" : "Pending";
+      const next: RuntimeStatus = suspended ? "Suspended" : instances.hasStarted(instanceId) ? "Running" : "Pending";
       fence.run({ instanceId, status: next, now });
       instances.append(instanceId, {
         type: suspended ? "ExecutionSuspended" : "ExecutionResumed",
@@ -107,7 +101,7 @@ export function managementOperations(db: Database.Database, instances: InstanceO
       const status = statusOf(instanceId);
       if (status !== "Failed") throw new InvalidInstanceStateError(instanceId, status, "rewind", "a Failed instance");
       const plan = planRewind(instances.history(instanceId));
-      cutHistory.run(instanceId, plan.keep);
+      instances.cutHistory(instanceId, plan.keep);
       const { executionId } = reopen.get({ instanceId, keep: plan.keep, now }) as { executionId: string };
       instances.clearPending(instanceId);
       instances.send(instanceId, executionId, { type: "ExecutionRewound", timestamp: now, reason }, now);

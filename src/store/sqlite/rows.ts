@@ -69,3 +69,8 @@ export function toActivityTask(row: ActivityTaskRow): ActivityTask {
 export function toHistoryEvent(text: string): HistoryEvent {
   return JSON.parse(text) as HistoryEvent;
 }
+
+/** The events of one history row (a JSON array: an episode's events, in order). */
+export function toHistoryEvents(text: string): HistoryEvent[] {
+  return JSON.parse(text) as HistoryEvent[];
+}

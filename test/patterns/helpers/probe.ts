@@ -4,7 +4,8 @@ import type { HistoryEvent } from "perdure";
 /** What the store wrote for one instance, read straight from the SQLite file. */
 export interface InstanceRows {
   leaseOwner: string | null;
-  historyRows: number;
+  /** Events the history table holds for the instance (a row holds an episode's events). */
+  historyEvents: number;
   inbox: HistoryEvent[];
   activityTasks: number;
 }
@@ -22,6 +23,14 @@ export function readRows(file: string, instanceId: string): InstanceRows {
     if (!owner) throw new Error(`readRows: no instance row for ${instanceId}`);
     const count = (table: string): number =>
       db.prepare<[string], number>(`SELECT COUNT(*) FROM ${table} WHERE instance_id = ?`).pluck().get(instanceId) ?? 0;
+    const historyEvents =
+      db
+        .prepare<[string], number>(
+          `SELECT TOTAL(json_array_length(events)) FROM history
+           WHERE instance = (SELECT id FROM instances WHERE instance_id = ?)`,
+        )
+        .pluck()
+        .get(instanceId) ?? 0;
     const inbox = db
       .prepare<[string], string>("SELECT event FROM inbox WHERE instance_id = ? ORDER BY id")
       .pluck()
@@ -29,7 +38,7 @@ export function readRows(file: string, instanceId: string): InstanceRows {
       .map((text) => JSON.parse(text) as HistoryEvent);
     return {
       leaseOwner: owner.lease_owner,
-      historyRows: count("history"),
+      historyEvents,
       inbox,
       activityTasks: count("activity_tasks"),
     };
