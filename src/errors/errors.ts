@@ -10,6 +10,7 @@ export type PerdureErrorCode =
   | "INSTANCE_ALREADY_EXISTS"
   | "INSTANCE_NOT_ACTIVE"
   | "INVALID_INSTANCE_STATE"
+  | "REWIND_NOT_POSSIBLE"
   | "UNKNOWN_ORCHESTRATION"
   | "UNKNOWN_ACTIVITY"
   | "NON_DETERMINISM"
@@ -136,6 +137,20 @@ export class InvalidInstanceStateError extends PerdureError {
       },
     );
     this.runtimeStatus = runtimeStatus;
+  }
+}
+
+/**
+ * A Failed instance cannot be rewound safely, for the reason given (an entity lock another
+ * orchestration holds now, an entity operation that replay would send a second time, …).
+ * Nothing was changed: the instance is still Failed, and a later rewind may succeed.
+ */
+export class RewindNotPossibleError extends PerdureError {
+  override name = "RewindNotPossibleError";
+  readonly reason: string;
+  constructor(instanceId: string, reason: string, options: { step?: number } = {}) {
+    super("REWIND_NOT_POSSIBLE", `Cannot rewind instance "${instanceId}": ${reason}.`, { instanceId, ...options });
+    this.reason = reason;
   }
 }
 

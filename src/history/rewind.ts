@@ -1,4 +1,6 @@
 import { DEFAULT_QUEUE } from "../definitions/queue.js";
+import type { EntityRef } from "../entities/events.js";
+import { RewindNotPossibleError } from "../errors/errors.js";
 import type { HistoryEvent, IncomingEvent } from "./events.js";
 
 /** How to rewind a failed instance: what to keep of its history and what to run again. */
@@ -15,6 +17,22 @@ export interface RewindPlan {
   children: { step: number; attempt: number; instanceId: string }[];
   /** Failed sub-orchestrations whose failure is rewound: rewind them too. */
   failedChildren: string[];
+  /** What the entity side of the store must do (see EntityRewind). */
+  entities: EntityRewind;
+}
+
+/**
+ * Entity calls and the critical section at the cut. The instance's failure released its
+ * locks and dropped its lock requests; its operations already sent stay queued, and each
+ * answer that reached no running execution was dropped.
+ */
+export interface EntityRewind {
+  /** Calls whose failure is rewound: send them again (a failed operation left the state as it was). */
+  resend: { step: number; name: string; key: string; operation: string; input: unknown }[];
+  /** Calls sent before the cut with no recorded outcome: their answer is still queued, in the inbox, or lost. */
+  awaited: { step: number; name: string; key: string; operation: string }[];
+  /** The critical section open at the cut: `held` if its lock had been granted (take it again), else ask again. */
+  section?: { step: number; entities: EntityRef[]; held: boolean };
 }
 
 const INCOMING = new Set<HistoryEvent["type"]>([
@@ -26,7 +44,14 @@ const INCOMING = new Set<HistoryEvent["type"]>([
   "EventRaised",
 ]);
 
-type Failure = Extract<HistoryEvent, { type: "TaskFailed" | "SubOrchestrationInstanceFailed" }>;
+/** Failures that rewind undoes: activities and sub-orchestrations run again, entity calls are sent again. */
+const FAILURES = new Set<HistoryEvent["type"]>([
+  "TaskFailed",
+  "SubOrchestrationInstanceFailed",
+  "EntityOperationFailed",
+]);
+/** Failures whose recorded error names the step of the call (see failingStep). */
+const FAILURE_CODES = new Set(["ACTIVITY_FAILED", "SUB_ORCHESTRATION_FAILED", "ENTITY_OPERATION_FAILED"]);
 
 /**
  * Plans a rewind (Durable Functions' "rewind"): history is cut at the failed call that
@@ -34,8 +59,12 @@ type Failure = Extract<HistoryEvent, { type: "TaskFailed" | "SubOrchestrationIns
  * episode — or, when the code itself threw, at the start of the failing episode.
  * Replaying the kept history then leaves the failed calls waiting, so they run again, and
  * every completed call before the cut keeps its recorded result.
+ *
+ * Entity operations are not idempotent, so none is sent twice: an operation sent after the
+ * cut that did not fail would be sent again by replay, and such a rewind is refused
+ * (RewindNotPossibleError) rather than planned.
  */
-export function planRewind(history: readonly HistoryEvent[]): RewindPlan {
+export function planRewind(history: readonly HistoryEvent[], instanceId: string): RewindPlan {
   const failedAt = history.findIndex((e) => e.type === "ExecutionFailed");
   const end = failedAt < 0 ? history.length : failedAt;
   const lastEpisode = lastIndexOf(history, end, (e) => e.type === "OrchestratorStarted");
@@ -47,13 +76,29 @@ export function planRewind(history: readonly HistoryEvent[]): RewindPlan {
   const terminal = culprit >= 0 ? all.filter((i) => i >= culprit) : all.filter((i) => i > lastEpisode);
   const keep = terminal.length > 0 ? (terminal[0] as number) : Math.max(lastEpisode, 0);
   const terminalSet = new Set(terminal);
-  const redeliver = history
-    .slice(keep, end)
-    .filter((e, i) => INCOMING.has(e.type) && !terminalSet.has(keep + i)) as IncomingEvent[];
-  const plan: RewindPlan = { keep, redeliver, activities: [], timers: [], children: [], failedChildren: [] };
-  addUnfinishedCalls(history.slice(0, keep), plan);
+  const kept = history.slice(0, keep);
+  const keptEntityCalls = new Set(kept.flatMap((e) => (e.type === "EntityCallScheduled" ? [e.step] : [])));
+  const redeliver = history.slice(keep, end).filter((e, i) => {
+    if (terminalSet.has(keep + i)) return false;
+    // An entity call's outcome goes back to a call kept in history. A lock granted after the
+    // cut is not: the store released it with the failure, so the section asks again.
+    if (e.type === "EntityOperationCompleted" || e.type === "EntityOperationFailed") return keptEntityCalls.has(e.step);
+    return INCOMING.has(e.type);
+  }) as IncomingEvent[];
+  const plan: RewindPlan = {
+    keep,
+    redeliver,
+    activities: [],
+    timers: [],
+    children: [],
+    failedChildren: [],
+    entities: { resend: [], awaited: [] },
+  };
+  checkEntityActionsAfterCut(history, keep, end, instanceId);
+  addUnfinishedCalls(kept, plan);
+  addEntityWork(history, keep, end, terminalSet, plan);
   for (const index of terminal) {
-    const failure = history[index] as Failure;
+    const failure = history[index] as HistoryEvent;
     if (failure.type === "SubOrchestrationInstanceFailed") {
       const created = lastScheduling(history, index, failure.step);
       if (created?.type === "SubOrchestrationInstanceCreated") plan.failedChildren.push(created.instanceId);
@@ -67,7 +112,11 @@ function terminalFailures(history: readonly HistoryEvent[], end: number): number
   const result: number[] = [];
   for (let i = 0; i < end; i++) {
     const event = history[i] as HistoryEvent;
-    if (event.type !== "TaskFailed" && event.type !== "SubOrchestrationInstanceFailed") continue;
+    if (event.type !== "TaskFailed" && event.type !== "SubOrchestrationInstanceFailed") {
+      // Entity calls are not retried: every failure of one is terminal.
+      if (event.type === "EntityOperationFailed") result.push(i);
+      continue;
+    }
     const retried = history
       .slice(i + 1, end)
       .some((later) => later.type === "TimerCreated" && later.step === event.step && later.attempt !== undefined);
@@ -111,10 +160,7 @@ function addUnfinishedCalls(kept: readonly HistoryEvent[], plan: RewindPlan): vo
 function failingStep(event: HistoryEvent | undefined): number | undefined {
   let failure = event?.type === "ExecutionFailed" ? event.failure : undefined;
   while (failure) {
-    if (
-      (failure.code === "ACTIVITY_FAILED" || failure.code === "SUB_ORCHESTRATION_FAILED") &&
-      failure.step !== undefined
-    ) {
+    if (failure.code !== undefined && FAILURE_CODES.has(failure.code) && failure.step !== undefined) {
       return failure.step;
     }
     failure = failure.cause;
@@ -123,7 +169,87 @@ function failingStep(event: HistoryEvent | undefined): number | undefined {
 }
 
 function isFailureOf(event: HistoryEvent, step: number): boolean {
-  return (event.type === "TaskFailed" || event.type === "SubOrchestrationInstanceFailed") && event.step === step;
+  return FAILURES.has(event.type) && "step" in event && event.step === step;
+}
+
+/**
+ * Entity operations recorded after the cut were sent, and replay would send them again: a
+ * signal, or a call that did not fail, would then apply twice. Only lock requests and
+ * releases (which the failure undid in the store) and failed calls may be sent again.
+ */
+function checkEntityActionsAfterCut(history: readonly HistoryEvent[], keep: number, end: number, id: string): void {
+  for (let i = keep; i < end; i++) {
+    const event = history[i] as HistoryEvent;
+    if (event.type !== "EntitySignalSent" && event.type !== "EntityCallScheduled") continue;
+    const { step, operation, name, key } = event;
+    if (event.type === "EntityCallScheduled" && failedLater(history, i, end, step)) continue;
+    const what = event.type === "EntitySignalSent" ? "signalled" : "called";
+    throw new RewindNotPossibleError(
+      id,
+      `it ${what} operation "${operation}" of entity ${name}@${key} at step ${step} after the failed call where ` +
+        "rewind must cut its history, and replaying would send that operation a second time",
+      { step },
+    );
+  }
+}
+
+function failedLater(history: readonly HistoryEvent[], from: number, end: number, step: number): boolean {
+  for (let i = from + 1; i < end; i++) {
+    const event = history[i] as HistoryEvent;
+    if ((event.type === "EntityOperationFailed" || event.type === "EntityOperationCompleted") && event.step === step) {
+      return event.type === "EntityOperationFailed";
+    }
+  }
+  return false;
+}
+
+/** The entity calls left open by the cut, and the critical section it falls in. */
+function addEntityWork(
+  history: readonly HistoryEvent[],
+  keep: number,
+  end: number,
+  terminal: ReadonlySet<number>,
+  plan: RewindPlan,
+): void {
+  const open = new Map<number, Extract<HistoryEvent, { type: "EntityCallScheduled" }>>();
+  let section: EntityRewind["section"];
+  for (const event of history.slice(0, keep)) {
+    switch (event.type) {
+      case "EntityCallScheduled":
+        open.set(event.step, event);
+        break;
+      case "EntityOperationCompleted":
+      case "EntityOperationFailed":
+        open.delete(event.step);
+        break;
+      case "EntityLockRequested":
+        section = { step: event.step, entities: event.entities, held: false };
+        break;
+      case "EntityLockGranted":
+        if (section?.step === event.step) section.held = true;
+        break;
+      case "EntityUnlockSent":
+        section = undefined;
+        break;
+    }
+  }
+  if (section) plan.entities.section = section;
+  for (const call of open.values()) {
+    const { step, name, key, operation } = call;
+    let outcome = -1;
+    for (let i = keep; i < end && outcome < 0; i++) {
+      const event = history[i] as HistoryEvent;
+      if (
+        (event.type === "EntityOperationCompleted" || event.type === "EntityOperationFailed") &&
+        event.step === step
+      ) {
+        outcome = i;
+      }
+    }
+    // A kept outcome after the cut is redelivered; a rewound failure is sent again.
+    if (outcome < 0) plan.entities.awaited.push({ step, name, key, operation });
+    else if (terminal.has(outcome)) plan.entities.resend.push({ step, name, key, operation, input: call.input });
+  }
 }
 
 function lastIndexOf(history: readonly HistoryEvent[], end: number, test: (e: HistoryEvent) => boolean): number {

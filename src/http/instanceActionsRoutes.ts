@@ -67,10 +67,11 @@ export function instanceActionsRoutes(app: FastifyInstance, ctx: ManagementConte
     try {
       await client.rewind(request.params.instanceId, request.query.reason);
     } catch (error) {
-      // Durable Functions answers these two with the message as a JSON string, which its
+      // Durable Functions answers these with the message as a JSON string, which its
       // client shows as the error; an object would reach the user as "[object Object]".
       const code = error instanceof PerdureError ? error.code : undefined;
-      const status = code === "INSTANCE_NOT_FOUND" ? 404 : code === "INVALID_INSTANCE_STATE" ? 412 : undefined;
+      const refused = code === "INVALID_INSTANCE_STATE" || code === "REWIND_NOT_POSSIBLE";
+      const status = code === "INSTANCE_NOT_FOUND" ? 404 : refused ? 412 : undefined;
       if (status === undefined) throw error;
       return send(reply, { status, headers: {}, body: (error as Error).message });
     }

@@ -3,9 +3,12 @@ import type { FailureDetails } from "../../errors/failure.js";
 import type { IncomingEvent } from "../../history/events.js";
 import { planRewind } from "../../history/rewind.js";
 import { encode } from "../../history/serialization.js";
+import type { NewEntityMessage } from "../entityStore.js";
 import { isTerminal, type PurgeSelector, type RuntimeStatus, TERMINAL_STATUSES } from "../store.js";
 import type { Tx } from "./connection.js";
+import type { EntityTables } from "./entities.js";
 import type { InstanceOperations, Message, ParentRow, Tables } from "./instances.js";
+import { rewindEntityOperations } from "./rewindEntities.js";
 
 /**
  * What clients do to instances from outside: terminate, suspend, resume, rewind, raise an
@@ -14,7 +17,13 @@ import type { InstanceOperations, Message, ParentRow, Tables } from "./instances
  * Every change of ownership bumps the lease token, so a worker holding the instance in
  * memory can no longer commit for it.
  */
-export function managementOperations(t: Tables, instances: InstanceOperations) {
+export function managementOperations(
+  t: Tables,
+  instances: InstanceOperations,
+  e: EntityTables,
+  sendToEntities: (tx: Tx, messages: NewEntityMessage[]) => Promise<void>,
+) {
+  const entityRewind = rewindEntityOperations(t, e, sendToEntities);
   const sql = {
     lock: `SELECT status, execution_id, parent_instance_id, parent_execution_id, parent_step, parent_attempt,
         instance_id FROM ${t.instances} WHERE instance_id = $1 FOR UPDATE`,
@@ -105,11 +114,18 @@ export function managementOperations(t: Tables, instances: InstanceOperations) {
     async rewind(tx: Tx, instanceId: string, reason: string, now: number): Promise<string[]> {
       const { status, execution_id: executionId } = await lock(tx, instanceId);
       if (status !== "Failed") throw new InvalidInstanceStateError(instanceId, status, "rewind", "a Failed instance");
-      const plan = planRewind(await instances.history(tx, instanceId));
+      const plan = planRewind(await instances.history(tx, instanceId), instanceId);
+      // Checked before anything changes: a refused rewind leaves the instance as it was.
+      const entityReplies = await entityRewind.check(tx, instanceId, executionId, plan.entities);
       await tx.query(sql.cutHistory, [instanceId, plan.keep]);
       await tx.query(sql.reopen, [instanceId, plan.keep, now]);
       await instances.clearPending(tx, [instanceId]);
-      const events: IncomingEvent[] = [{ type: "ExecutionRewound", timestamp: now, reason }, ...plan.redeliver];
+      await entityRewind.apply(tx, instanceId, executionId, plan.entities, now);
+      const events: IncomingEvent[] = [
+        { type: "ExecutionRewound", timestamp: now, reason },
+        ...plan.redeliver,
+        ...entityReplies,
+      ];
       const messages: Message[] = events.map((event) => ({ instanceId, executionId, event, visibleAt: now }));
       if (plan.activities.length > 0) {
         await tx.query(sql.insertTasks, [

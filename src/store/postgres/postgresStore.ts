@@ -73,7 +73,12 @@ export class PostgresStore implements Store {
     this.notifications = new Notifications(resolved.schema, resolved.pool, (n) => this.notify(n));
     this.instances = instanceOperations(tables);
     this.claims = claimOperations(this.db, tables);
-    this.management = managementOperations(tables, this.instances);
+    this.management = managementOperations(
+      tables,
+      this.instances,
+      entityTablesIn(resolved.quotedSchema),
+      (tx, messages) => this.entities.send(tx, messages),
+    );
     this.queries = queryOperations(this.db, tables);
     this.queues = queueOperations(tables);
     this.entities = entityOperations(this.db, tables, entityTablesIn(resolved.quotedSchema), this.instances);

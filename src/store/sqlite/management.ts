@@ -3,15 +3,22 @@ import { InstanceNotActiveError, InstanceNotFoundError, InvalidInstanceStateErro
 import type { FailureDetails } from "../../errors/failure.js";
 import { planRewind } from "../../history/rewind.js";
 import { encode } from "../../history/serialization.js";
+import type { NewEntityMessage } from "../entityStore.js";
 import { isTerminal, type PurgeSelector, type RuntimeStatus, TERMINAL_STATUSES } from "../store.js";
 import type { InstanceOperations } from "./instances.js";
+import { rewindEntityOperations } from "./rewindEntities.js";
 
 /**
  * What clients do to instances from outside: terminate, suspend, resume, rewind, raise an
  * event, purge. Each runs inside the caller's transaction. Every change of ownership bumps
  * the lease token, so a worker holding the instance in memory can no longer commit for it.
  */
-export function managementOperations(db: Database.Database, instances: InstanceOperations) {
+export function managementOperations(
+  db: Database.Database,
+  instances: InstanceOperations,
+  sendToEntities: (messages: NewEntityMessage[]) => void,
+) {
+  const entityRewind = rewindEntityOperations(db, sendToEntities);
   const fence = db.prepare(
     `UPDATE instances SET status = @status, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
        lease_token = lease_token + 1
@@ -100,12 +107,15 @@ export function managementOperations(db: Database.Database, instances: InstanceO
     rewind(instanceId: string, reason: string, now: number): string[] {
       const status = statusOf(instanceId);
       if (status !== "Failed") throw new InvalidInstanceStateError(instanceId, status, "rewind", "a Failed instance");
-      const plan = planRewind(instances.history(instanceId));
+      const plan = planRewind(instances.history(instanceId), instanceId);
+      // Checked before anything changes: a refused rewind leaves the instance as it was.
+      const entityReplies = entityRewind.check(instanceId, executionOf.get(instanceId) as string, plan.entities);
       instances.cutHistory(instanceId, plan.keep);
       const { executionId } = reopen.get({ instanceId, keep: plan.keep, now }) as { executionId: string };
       instances.clearPending(instanceId);
       instances.send(instanceId, executionId, { type: "ExecutionRewound", timestamp: now, reason }, now);
-      for (const event of plan.redeliver) instances.send(instanceId, executionId, event, now);
+      for (const event of [...plan.redeliver, ...entityReplies]) instances.send(instanceId, executionId, event, now);
+      entityRewind.apply(instanceId, executionId, plan.entities, now);
       for (const a of plan.activities) {
         insertTask.run(instanceId, executionId, a.step, a.attempt, a.name, encode(a.input, "input"), now, a.queue);
       }

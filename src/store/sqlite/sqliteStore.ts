@@ -104,7 +104,7 @@ export class SqliteStore implements Store {
     this.queues = queueOperations(this.db);
     this.claims = claimOperations(this.db, this.queues);
     this.episodes = episodeOperations(this.db, this.instances, this.queues);
-    this.management = managementOperations(this.db, this.instances);
+    this.management = managementOperations(this.db, this.instances, (messages) => this.entities.send(messages));
     this.queries = queryOperations(this.db);
     this.entities = entityOperations(this.db, this.instances);
     this.totalChanges = this.db.prepare("SELECT total_changes()").pluck();
