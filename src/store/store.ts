@@ -123,6 +123,12 @@ export interface EpisodeCommit {
   instanceId: string;
   executionId: string;
   workerId: string;
+  /**
+   * Eager start: the instance is not stored yet; create it in this commit (refused, with
+   * nothing written, if the id exists and may not be replaced). Its ExecutionStarted is among
+   * `newEvents` and never goes to the inbox; `leaseToken` is 0 and `acquireLease` set.
+   */
+  create?: NewInstance;
   /** The lease token the worker holds, or saw when `acquireLease` is set. */
   leaseToken: number;
   /** Take the lease with this commit, if it is free or expired and still at `leaseToken`. */
@@ -162,7 +168,10 @@ export interface EpisodeCommit {
   leaseExpiresAt: number;
 }
 
-/** `lease-lost`: another worker owns the instance now; `error`: the episode could not be written. */
+/**
+ * `lease-lost`: another worker owns the instance now; `error`: the episode could not be
+ * written; `refused`: an eager start's instance could not be created.
+ */
 export type EpisodeCommitResult =
   | {
       ok: true;
@@ -173,7 +182,9 @@ export type EpisodeCommitResult =
       leaseToken: number;
     }
   | { ok: false; reason: "lease-lost" }
-  | { ok: false; reason: "error"; error: unknown };
+  | { ok: false; reason: "error"; error: unknown }
+  /** An eager start whose instance id is taken: `error` says so, as `createInstances` would. */
+  | { ok: false; reason: "refused"; error: Error };
 
 /** An activity's outcome, sent to an instance the completing worker does not own. */
 export interface ActivityResultDelivery {

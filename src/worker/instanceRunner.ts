@@ -3,12 +3,25 @@ import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import { DEFAULT_QUEUE } from "../definitions/queue.js";
 import type { AnyEntity } from "../entities/definition.js";
 import { toEntityMessages } from "../entities/entityActions.js";
-import { PerdureError, StoreClosedError, StoreUnavailableError, UnknownOrchestrationError } from "../errors/errors.js";
+import {
+  LeaseLostError,
+  PerdureError,
+  StoreClosedError,
+  StoreUnavailableError,
+  UnknownOrchestrationError,
+} from "../errors/errors.js";
 import { toFailureDetails } from "../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../history/events.js";
 import { type EpisodeResult, OrchestrationExecutor } from "../orchestration/executor.js";
 import type { Logger } from "../orchestration/logger.js";
-import type { EpisodeCommit, EpisodeCommitResult, InboxMessage, ReadyInstance, Store } from "../store/store.js";
+import type {
+  EpisodeCommit,
+  EpisodeCommitResult,
+  InboxMessage,
+  NewInstance,
+  ReadyInstance,
+  Store,
+} from "../store/store.js";
 import type { ActivityOutcomeEvent } from "./activityExecution.js";
 
 /** What a runner needs from its worker. */
@@ -73,6 +86,10 @@ export class InstanceRunner {
    * activities otherwise commits once per result.
    */
   private waitingResults: WaitingResult[] = [];
+  /** The instance the next commit creates (an eager start), if any. */
+  private creating: NewInstance | undefined;
+  /** Why the last commit did not land, when the store said (a refused eager start, an error). */
+  private lastCommitError: unknown;
 
   constructor(
     private readonly host: RunnerHost,
@@ -140,6 +157,35 @@ export class InstanceRunner {
     });
   }
 
+  /**
+   * Eager start: runs the first episode of an instance that is not stored yet, and the
+   * commit of that episode creates it — one transaction where a client's start and a
+   * worker's first episode took two, and no poll in between. Resolves with the store's
+   * refusal (the id is taken), or undefined once the instance and its first step are stored.
+   */
+  startEagerly(request: NewInstance): Promise<Error | undefined> {
+    const started: IncomingEvent = {
+      type: "ExecutionStarted",
+      timestamp: request.createdAt,
+      name: request.name,
+      input: request.input,
+      executionId: request.executionId,
+    };
+    return new Promise((resolve, reject) => {
+      this.enqueue(async () => {
+        this.creating = request;
+        try {
+          if (await this.advance([started], [], [])) return resolve(undefined);
+          const failure = this.lastCommitError;
+          // No reason given: a lease lost on a row this very commit created, which cannot happen.
+          resolve(failure instanceof Error ? failure : new LeaseLostError(this.instanceId));
+        } finally {
+          this.creating = undefined;
+        }
+      }).catch(reject);
+    });
+  }
+
   private enqueue(work: () => Promise<void>): Promise<void> {
     this.queued++;
     const run = this.queue.then(work).finally(() => {
@@ -191,6 +237,7 @@ export class InstanceRunner {
     });
     if (!outcome.ok) {
       // The executor ran ahead of what is durable: it must never be used again.
+      this.lastCommitError = outcome.reason === "lease-lost" ? undefined : outcome.error;
       if (outcome.reason === "error") {
         this.host.logger.error(
           `[perdure] could not commit instance ${this.instanceId}; it will be retried`,
@@ -198,7 +245,7 @@ export class InstanceRunner {
         );
         this.backoffUntil = now + 1_000;
         this.host.abandon(this.instanceId);
-      } else if (commit.acquireLease) {
+      } else if (outcome.reason === "lease-lost" && commit.acquireLease) {
         this.host.competitorSeen();
       }
       this.close();
@@ -290,6 +337,7 @@ export class InstanceRunner {
       leaseExpiresAt: this.host.leaseExpiry(now),
     };
     if (completedTaskIds.length > 0) commit.completedTaskIds = completedTaskIds;
+    if (this.creating) commit.create = this.creating;
     if (result.entityActions && result.entityActions.length > 0) {
       const sender = { instanceId: this.instanceId, executionId: this.executionId };
       commit.entityMessages = toEntityMessages(result.entityActions, sender, now);

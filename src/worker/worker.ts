@@ -10,11 +10,13 @@ import type {
   ActivityTask,
   EpisodeCommit,
   EpisodeCommitResult,
+  NewInstance,
   ReadyInstance,
   Store,
 } from "../store/store.js";
 import { type ActivityOutcomeEvent, executeActivity } from "./activityExecution.js";
 import { InstanceRunner, type RunnerHost } from "./instanceRunner.js";
+import { registerLocalWorker } from "./localWorkers.js";
 import { PeerWatch } from "./peerWatch.js";
 import { stopOnSignals } from "./shutdownSignals.js";
 import { newWorkerId } from "./workerIdentity.js";
@@ -103,6 +105,7 @@ class PerdureWorker implements Worker, RunnerHost {
     if (this.queueLimits.length > 0) await this.store.configureQueues(this.queueLimits, this.now());
     if ((await this.peers.look(this.now())) > 0) this.wakeUp();
     this.cleanups.push(this.store.subscribe((n) => n.kind === "work" && this.wakeUp()));
+    this.cleanups.push(registerLocalWorker(this.store, this));
     if (this.options.handleSignals !== false) this.cleanups.push(stopOnSignals(() => this.stop()));
     this.housekeeping = setInterval(() => void this.keepHouse(), Math.max(50, Math.floor(this.leaseTtlMs / 3)));
     this.housekeeping.unref();
@@ -204,6 +207,26 @@ class PerdureWorker implements Worker, RunnerHost {
     if (this.runners.get(runner.instanceId) === runner) this.runners.delete(runner.instanceId);
   }
 
+  /**
+   * Eager start (see InstanceRunner.startEagerly), for a client of this process on the same
+   * store. Declined (undefined) unless the worker runs, knows the orchestration, serves its
+   * queue and has room, and the start is plain: scheduled starts and children go the usual way.
+   */
+  startEagerly(request: NewInstance): Promise<Error | undefined> | undefined {
+    if (this.state !== "running" || request.startAt !== undefined || request.parent) return undefined;
+    if (!this.orchestrations.has(request.name) || !this.servesQueue(request.queue ?? DEFAULT_QUEUE)) return undefined;
+    if (this.runners.has(request.instanceId) || this.advancing() >= this.maxOrchestrations) return undefined;
+    const ready = { instanceId: request.instanceId, name: request.name, executionId: request.executionId };
+    const runner = new InstanceRunner(this, request.instanceId, request.name, {
+      ...ready,
+      leaseToken: 0,
+      historyLength: 0,
+      messages: [],
+    });
+    this.runners.set(request.instanceId, runner);
+    return runner.startEagerly(request);
+  }
+
   competitorSeen(): void {
     this.peers.seen(this.now());
   }
@@ -277,8 +300,7 @@ class PerdureWorker implements Worker, RunnerHost {
       if (runner.isBusy) runner.missedPoll = true;
       if (runner.isBusy || runner.backoffUntil > now) busy.push(runner.instanceId);
     }
-    let advancing = 0;
-    for (const runner of this.runners.values()) if (runner.isBusy) advancing++;
+    const advancing = this.advancing();
     const leasing = this.peers.leasing(now);
     // At the limit, a busy runner's next idle moment wakes the loop (it missed this poll).
     // Workers that compete take small bites, so that a burst is shared out among them rather
@@ -307,6 +329,13 @@ class PerdureWorker implements Worker, RunnerHost {
     // Look again at once only when a limit cut this poll short; anything that arrives later
     // wakes the loop (notifications, a runner that missed a poll, a freed activity slot).
     return (room > 0 && ready.length >= room) || (free > 0 && tasks.length >= free) || entities;
+  }
+
+  /** Instances with an episode queued or running. */
+  private advancing(): number {
+    let busy = 0;
+    for (const runner of this.runners.values()) if (runner.isBusy) busy++;
+    return busy;
   }
 
   private startEpisodes(ready: ReadyInstance[]): void {

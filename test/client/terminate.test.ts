@@ -83,7 +83,9 @@ describe("client.terminate", () => {
     expect((await h.client.getStatus(id))?.output).toBe("done");
     expect(await h.client.getHistory(id)).toEqual(before);
 
-    await h.client.start(quick, undefined, { instanceId: "stopped" }).then((x) => h.client.terminate(x));
+    // Terminated is finished too. (The worker does not know "waits": it stays Pending.)
+    const waits = orchestration("waits", async (ctx) => ctx.waitForEvent("never"));
+    await h.client.start(waits, undefined, { instanceId: "stopped" }).then((x) => h.client.terminate(x));
     await expect(h.client.terminate("stopped")).rejects.toMatchObject({ code: "INSTANCE_NOT_ACTIVE" });
   });
 

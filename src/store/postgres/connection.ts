@@ -9,7 +9,12 @@ export interface Rows<R> {
 
 /** What a transaction's body runs its statements through. */
 export interface Tx {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<Rows<R>>;
+  /** `wrote`, as for Database.query: whether a SELECT over data-modifying CTEs changed anything. */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+    wrote?: (rows: R[]) => boolean,
+  ): Promise<Rows<R>>;
   /** Waits for every statement sent so far; throws the first failure. */
   flush(): Promise<void>;
 }
@@ -126,9 +131,9 @@ export class Database {
     // answer. A body awaits only the results it needs; the rest travel with the COMMIT.
     const pending: Promise<unknown>[] = [];
     const tx: Tx = {
-      query: <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
+      query: <R extends pg.QueryResultRow>(text: string, values: unknown[] = [], changed?: (rows: R[]) => boolean) => {
         const sent = client.query<R>(this.config(text, values)).then((result) => {
-          if (changedRows(result)) wrote = true;
+          if (changed ? changed(result.rows) : changedRows(result)) wrote = true;
           return { rows: result.rows, rowCount: result.rowCount ?? 0 };
         });
         pending.push(sent);

@@ -123,6 +123,18 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
     /** Writes the episodes (of distinct instances) and returns a result per episode, in order. */
     async apply(tx: Tx, batch: PreparedEpisode[], signal: BatchSignal): Promise<EpisodeCommitResult[]> {
       const cs = batch.map((p) => p.commit);
+      // Eager starts create their instances first. A refused one cannot pass the fence below
+      // (the row there, if any, is of another execution) and is answered with the refusal.
+      const createRefusals = new Map<EpisodeCommit, Error>();
+      const creating = cs.filter((c) => c.create);
+      if (creating.length > 0) {
+        const requests = creating.map((c) => c.create as NewInstance);
+        const refused = await instances.create(tx, requests, { startMessage: false });
+        creating.forEach((c, i) => {
+          const error = refused[i];
+          if (error) createRefusals.set(c, error);
+        });
+      }
       const newToken = (c: EpisodeCommit): number => (c.acquireLease ? c.leaseToken + 1 : c.leaseToken);
       // Which of the queues of tasks asking for the fast path have limits (those get no lease
       // here): sent ahead of the fence, so its answer comes with the fence's.
@@ -153,11 +165,13 @@ export function episodeBatch(t: Tables, instances: InstanceOperations) {
         c.newTasks.map((k) => k.leaseToCommitter && !limited.has(queueOf(k)));
       const rows = new Map(fenced.rows.map((r) => [r.instance_id, r]));
       const passed = batch.filter((p) => rows.has(p.commit.instanceId));
-      const results: EpisodeCommitResult[] = cs.map((c) =>
-        rows.has(c.instanceId)
+      const results: EpisodeCommitResult[] = cs.map((c) => {
+        const refusal = createRefusals.get(c);
+        if (refusal) return { ok: false, reason: "refused", error: refusal };
+        return rows.has(c.instanceId)
           ? { ok: true, taskIds: [], leased: [], leaseToken: newToken(c) }
-          : { ok: false, reason: "lease-lost" },
-      );
+          : { ok: false, reason: "lease-lost" };
+      });
       if (passed.length === 0) return results;
 
       const consumed = passed.flatMap((p) => p.commit.consumedMessageIds.map((id) => [id, p.commit.instanceId]));

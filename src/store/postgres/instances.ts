@@ -63,10 +63,12 @@ export function instanceOperations(t: Tables) {
           parent_instance_id, parent_execution_id, parent_step, parent_attempt, queue)
         SELECT id, name, execution_id, 'Pending', input, created_at, created_at, p_id, p_exec, p_step, p_attempt, queue
         FROM r
-        ON CONFLICT (instance_id) DO NOTHING RETURNING instance_id)
-      INSERT INTO ${t.inbox} (instance_id, execution_id, visible_at, kind, event)
-      SELECT r.id, r.execution_id, r.visible_at, 'ExecutionStarted', r.started FROM r
-      WHERE r.id IN (SELECT instance_id FROM created) RETURNING instance_id`,
+        ON CONFLICT (instance_id) DO NOTHING RETURNING instance_id),
+      start_messages AS (
+        INSERT INTO ${t.inbox} (instance_id, execution_id, visible_at, kind, event)
+        SELECT r.id, r.execution_id, r.visible_at, 'ExecutionStarted', r.started FROM r
+        WHERE r.id IN (SELECT instance_id FROM created) AND r.started IS NOT NULL)
+      SELECT instance_id FROM created`,
     statuses: `SELECT instance_id, status FROM ${t.instances} WHERE instance_id = ANY($1::text[])`,
     insertMessages: `INSERT INTO ${t.inbox} (instance_id, execution_id, visible_at, kind, timer_step, event)
       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[])`,
@@ -90,7 +92,11 @@ export function instanceOperations(t: Tables) {
      * replace a finished instance; otherwise the insert itself finds the ids that exist, so
      * a batch of new instances costs one statement.
      */
-    async create(tx: Tx, requests: NewInstance[]): Promise<(Error | undefined)[]> {
+    async create(
+      tx: Tx,
+      requests: NewInstance[],
+      { startMessage = true }: { startMessage?: boolean } = {},
+    ): Promise<(Error | undefined)[]> {
       if (requests.length === 0) return [];
       const inputs = requests.map((r) => encode(r.input, "input"));
       const statuses = new Map<string, RuntimeStatus>();
@@ -117,7 +123,9 @@ export function instanceOperations(t: Tables) {
       // Sent now, checked at commit: the transaction pipelines these ahead of the insert.
       operations.remove(tx, replaced).catch(() => undefined);
       const rows = created.map((i) => requests[i] as NewInstance);
+      // An eager start's ExecutionStarted goes straight to history, in the caller's episode.
       const started = rows.map((request) => {
+        if (!startMessage) return null;
         const event: IncomingEvent = {
           type: "ExecutionStarted",
           timestamp: request.createdAt,
@@ -128,20 +136,24 @@ export function instanceOperations(t: Tables) {
         if (request.parent) event.parent = request.parent;
         return JSON.stringify(event);
       });
-      const inserted = await tx.query<{ instance_id: string }>(sql.insertInstances, [
-        rows.map((r) => r.instanceId),
-        rows.map((r) => r.name),
-        rows.map((r) => r.executionId),
-        created.map((i) => inputs[i]),
-        rows.map((r) => r.createdAt),
-        rows.map((r) => r.parent?.instanceId ?? null),
-        rows.map((r) => r.parent?.executionId ?? null),
-        rows.map((r) => r.parent?.step ?? null),
-        rows.map((r) => r.parent?.attempt ?? null),
-        rows.map((r) => Math.max(r.createdAt, r.startAt ?? 0)),
-        started,
-        rows.map((r) => r.queue ?? DEFAULT_QUEUE),
-      ]);
+      const inserted = await tx.query<{ instance_id: string }>(
+        sql.insertInstances,
+        [
+          rows.map((r) => r.instanceId),
+          rows.map((r) => r.name),
+          rows.map((r) => r.executionId),
+          created.map((i) => inputs[i]),
+          rows.map((r) => r.createdAt),
+          rows.map((r) => r.parent?.instanceId ?? null),
+          rows.map((r) => r.parent?.executionId ?? null),
+          rows.map((r) => r.parent?.step ?? null),
+          rows.map((r) => r.parent?.attempt ?? null),
+          rows.map((r) => Math.max(r.createdAt, r.startAt ?? 0)),
+          started,
+          rows.map((r) => r.queue ?? DEFAULT_QUEUE),
+        ],
+        (created) => created.length > 0,
+      );
       const won = new Set(inserted.rows.map((r) => r.instance_id));
       // Ids that existed (or that another transaction created meanwhile) are refused, with
       // the status they have, as are later requests for an id whose first request lost.

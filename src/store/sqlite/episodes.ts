@@ -99,6 +99,10 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
   let parentsNotified = false;
 
   const commitOne = (c: EpisodeCommit): EpisodeCommitResult => {
+    if (c.create) {
+      const refusal = instances.create(c.create, { startMessage: false });
+      if (refusal) return { ok: false, reason: "refused", error: refusal };
+    }
     const finished = isTerminal(c.status);
     const newLeaseToken = c.acquireLease ? c.leaseToken + 1 : c.leaseToken;
     const release = c.releaseLease || finished;

@@ -70,8 +70,11 @@ export function instanceOperations(db: Database.Database) {
     .pluck();
 
   const operations = {
-    /** Creates one instance (inside the caller's transaction); returns the refusal, if any. */
-    create(request: NewInstance): Error | undefined {
+    /**
+     * Creates one instance (inside the caller's transaction); returns the refusal, if any.
+     * `startMessage: false` for an eager start, whose ExecutionStarted goes straight to history.
+     */
+    create(request: NewInstance, { startMessage = true }: { startMessage?: boolean } = {}): Error | undefined {
       const existing = selectStatus.get(request.instanceId);
       if (existing) {
         if (!request.replaceIfFinished || !isTerminal(existing.status)) {
@@ -92,6 +95,7 @@ export function instanceOperations(db: Database.Database) {
         parentAttempt: parent?.attempt ?? null,
         queue: request.queue ?? DEFAULT_QUEUE,
       });
+      if (!startMessage) return undefined;
       const started: IncomingEvent = {
         type: "ExecutionStarted",
         timestamp: request.createdAt,
