@@ -27,7 +27,10 @@ export async function startEngine(durability: Durability): Promise<Engine> {
     handleSignals: false,
   });
   await worker.start();
-  const client = createClient({ store: countingStarts(store, (n) => (clientCommits += n)) });
+  countStarts(store, (n) => (clientCommits += n));
+  // The client on the worker's own store object, as an embedded application has it: starts
+  // are eager (created by the first episode's commit), unless the worker declines one.
+  const client = createClient({ store });
   return {
     client,
     worker,
@@ -42,25 +45,19 @@ export async function startEngine(durability: Durability): Promise<Engine> {
 }
 
 /**
- * The store as the client sees it, counting the commits of `createInstances`. SQLite
- * writes synchronously inside the call, so the commit count read right after the call
- * (before awaiting) holds exactly the commits it made, even with the worker busy.
+ * Counts the commits of `createInstances` (starts stored on their own) on the store object
+ * itself, so that client and worker still share it. SQLite writes synchronously inside the
+ * call, so the commit count read right after the call (before awaiting) holds exactly the
+ * commits it made, even with the worker busy.
  */
-function countingStarts(store: SqliteStore, count: (commits: number) => void): Store {
-  return new Proxy<Store>(store, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (property === "createInstances") {
-        return (...args: Parameters<Store["createInstances"]>) => {
-          const before = store.commitCount;
-          const result = store.createInstances(...args);
-          count(store.commitCount - before);
-          return result;
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+function countStarts(store: SqliteStore, count: (commits: number) => void): void {
+  const createInstances = store.createInstances.bind(store);
+  store.createInstances = (...args: Parameters<Store["createInstances"]>) => {
+    const before = store.commitCount;
+    const result = createInstances(...args);
+    count(store.commitCount - before);
+    return result;
+  };
 }
 
 /** Starts one chain workflow and waits for it; throws if it did not produce the expected result. */
