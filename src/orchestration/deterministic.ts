@@ -6,17 +6,10 @@ import { createHash } from "node:crypto";
  */
 export class DeterministicSource {
   private guidCount = 0;
-  private readonly state: Uint32Array;
+  /** Seeded on first use: most orchestrations never ask, and each instance makes two sources. */
+  private state: Uint32Array | undefined;
 
-  constructor(private readonly seed: string) {
-    const digest = createHash("sha256").update(`random:${seed}`).digest();
-    this.state = new Uint32Array([
-      digest.readUInt32LE(0),
-      digest.readUInt32LE(4),
-      digest.readUInt32LE(8),
-      digest.readUInt32LE(12),
-    ]);
-  }
+  constructor(private readonly seed: string) {}
 
   /** A version-5-style UUID, unique per instance execution and call. */
   newGuid(): string {
@@ -32,6 +25,7 @@ export class DeterministicSource {
 
   /** A number in [0, 1), from the sfc32 generator seeded by the instance. */
   random(): number {
+    this.state ??= seedState(this.seed);
     const s = this.state;
     const a = s[0] as number;
     const b = s[1] as number;
@@ -44,4 +38,15 @@ export class DeterministicSource {
     s[2] = (((c << 21) | (c >>> 11)) + t) >>> 0;
     return t / 4294967296;
   }
+}
+
+/** The generator's starting state: the first 16 bytes of a SHA-256 of the seed. */
+function seedState(seed: string): Uint32Array {
+  const digest = createHash("sha256").update(`random:${seed}`).digest();
+  return new Uint32Array([
+    digest.readUInt32LE(0),
+    digest.readUInt32LE(4),
+    digest.readUInt32LE(8),
+    digest.readUInt32LE(12),
+  ]);
 }

@@ -168,6 +168,10 @@ export function leaseContract(c: ContractKit): void {
       // For w2, w1's lease ending is an event: it can take the instance over then.
       expect(await c.store.nextDueTime(T0 + 500, "w2")).toBe(T0 + LEASE);
       expect(await c.store.nextDueTime(T0, "w2")).toBe(T0 + 500);
+      // The same when a worker names the queues it serves.
+      expect(await c.store.nextDueTime(T0, "w1", ["default"])).toBe(T0 + 500);
+      expect(await c.store.nextDueTime(T0 + 500, "w2", ["default"])).toBe(T0 + LEASE);
+      expect(await c.store.nextDueTime(T0 + 500, "w2", ["other"])).toBeUndefined();
     });
 
     it("counts task leases of other workers", async () => {
@@ -177,6 +181,18 @@ export function leaseContract(c: ContractKit): void {
       expect(await c.store.claimActivityTasks("w1", T0, T0 + 2_000, 10)).toHaveLength(1);
       expect(await c.store.nextDueTime(T0, "w2")).toBe(T0 + 2_000);
       expect(await c.store.nextDueTime(T0, "w1")).toBeUndefined();
+      expect(await c.store.nextDueTime(T0, "w2", ["default", "other"])).toBe(T0 + 2_000);
+      expect(await c.store.nextDueTime(T0, "w2", ["other"])).toBeUndefined();
+      expect(await c.store.nextDueTime(T0, "w1", ["default"])).toBeUndefined();
+    });
+
+    it("counts a task whose lease ended when it becomes claimable, for every worker", async () => {
+      await c.started("a", "w1", { newTasks: [task(1, false)] });
+      await c.store.releaseLeases("w1", ["a"]);
+      expect(await c.store.claimActivityTasks("w1", T0, T0 + 2_000, 10)).toHaveLength(1);
+      // Past the lease, the task is claimable at once: nothing is due later for it.
+      expect(await c.store.nextDueTime(T0 + 2_001, "w1", ["default"])).toBeUndefined();
+      expect(await c.store.claimActivityTasks("w2", T0 + 2_001, T0 + 4_000, 10)).toHaveLength(1);
     });
   });
 

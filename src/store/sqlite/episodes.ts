@@ -3,7 +3,13 @@ import { DEFAULT_QUEUE } from "../../definitions/queue.js";
 import { toFailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
-import { type ActivityResultDelivery, type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
+import {
+  type ActivityResultDelivery,
+  type EpisodeCommit,
+  type EpisodeCommitResult,
+  isTerminal,
+  type NewInstance,
+} from "../store.js";
 import type { InstanceOperations } from "./instances.js";
 import type { QueueOperations } from "./queues.js";
 
@@ -99,7 +105,11 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
   let parentsNotified = false;
 
   const commitOne = (c: EpisodeCommit): EpisodeCommitResult => {
-    if (c.create) {
+    // An eager start (as the worker makes them) writes its instance as the episode leaves it,
+    // in one INSERT: not a Pending row and then an UPDATE of the status and lease columns it
+    // just wrote, with their indexes (the costliest statement of a workflow at 500 in flight).
+    const started = c.create && isFreshStart(c, c.create) ? c.create : undefined;
+    if (c.create && !started) {
       const refusal = instances.create(c.create, { startMessage: false });
       if (refusal) return { ok: false, reason: "refused", error: refusal };
     }
@@ -125,8 +135,26 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
       release: release ? 1 : 0,
       leaseExpiresAt: c.leaseExpiresAt,
     };
-    const held = !c.acquireLease && !release && c.status === "Running";
-    const advanced = (held ? advanceHeld.get(row) : undefined) ?? advance.get(row);
+    let advanced: { id: number } | undefined;
+    if (started) {
+      const created = instances.createStarted(started, {
+        status: c.status,
+        output: row.output,
+        failure: row.failure,
+        customStatus: row.customStatus,
+        now: c.now,
+        completedAt: row.completedAt,
+        historyLength: row.newLength,
+        leaseOwner: release ? null : c.workerId,
+        leaseToken: newLeaseToken,
+        leaseExpiresAt: release ? null : c.leaseExpiresAt,
+      });
+      if (created instanceof Error) return { ok: false, reason: "refused", error: created };
+      advanced = created;
+    } else {
+      const held = !c.acquireLease && !release && c.status === "Running";
+      advanced = (held ? advanceHeld.get(row) : undefined) ?? advance.get(row);
+    }
     if (!advanced) return { ok: false, reason: "lease-lost" };
 
     for (const id of c.consumedMessageIds) consumeMessage.run(id, c.instanceId);
@@ -220,6 +248,17 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
       });
     },
   };
+}
+
+/** An eager start whose fence the new row passes by construction (the worker's, always). */
+function isFreshStart(c: EpisodeCommit, create: NewInstance): boolean {
+  return (
+    c.acquireLease &&
+    c.leaseToken === 0 &&
+    c.historyLength === 0 &&
+    create.instanceId === c.instanceId &&
+    create.executionId === c.executionId
+  );
 }
 
 function failureOf(c: EpisodeCommit) {
