@@ -40,6 +40,11 @@ export interface RunnerHost {
   /** Reserves a slot to run an activity here; false when the worker is at its limit. */
   reserveActivitySlot(): boolean;
   releaseActivitySlot(): void;
+  /**
+   * While a claim of orphaned tasks holds the free slots (until its answer tells how many it
+   * used), a promise that resolves when it has; otherwise undefined.
+   */
+  slotsSettled(): Promise<void> | undefined;
   /** Runs an activity task this runner's commit leased to the worker. */
   runLocalActivity(
     runner: InstanceRunner,
@@ -224,6 +229,10 @@ export class InstanceRunner {
       }
       result = failedEpisode(error, now);
     }
+    // A claim in flight holds the free slots for a moment; without waiting for it, the
+    // activities would be scheduled for any worker to claim: two more transactions each.
+    const settling = result.activities.length > 0 ? this.host.slotsSettled() : undefined;
+    if (settling) await settling;
     const commit = this.buildCommit(result, consumed, completedTaskIds, now);
     let outcome: EpisodeCommitResult;
     try {

@@ -6,7 +6,6 @@ import { InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
 import type { Logger } from "../orchestration/logger.js";
 import { GroupCommit } from "../store/groupCommit.js";
 import type {
-  ActivityResultDelivery,
   ActivityTask,
   EpisodeCommit,
   EpisodeCommitResult,
@@ -14,10 +13,12 @@ import type {
   ReadyInstance,
   Store,
 } from "../store/store.js";
-import { type ActivityOutcomeEvent, executeActivity } from "./activityExecution.js";
+import { executeActivity } from "./activityExecution.js";
+import { ActivitySlots } from "./activitySlots.js";
 import { InstanceRunner, type RunnerHost } from "./instanceRunner.js";
 import { registerLocalWorker } from "./localWorkers.js";
 import { PeerWatch } from "./peerWatch.js";
+import { ResultDelivery } from "./resultDelivery.js";
 import { stopOnSignals } from "./shutdownSignals.js";
 import { newWorkerId } from "./workerIdentity.js";
 import {
@@ -50,8 +51,7 @@ class PerdureWorker implements Worker, RunnerHost {
   private readonly abort = new AbortController();
   private readonly commits: GroupCommit<EpisodeCommit, EpisodeCommitResult>;
   private readonly entityWork: EntityWorker;
-  private readonly deliveries: GroupCommit<ActivityResultDelivery, boolean>;
-  private readonly maxActivities: number;
+  private readonly results: ResultDelivery;
   private readonly maxOrchestrations: number;
   /** The queues this worker serves. */
   readonly queues: readonly string[];
@@ -61,9 +61,7 @@ class PerdureWorker implements Worker, RunnerHost {
   private readonly evictIdleAfterMs: number;
   private readonly shutdownTimeoutMs: number;
   private readonly clock: () => number;
-  private activitySlotsInUse = 0;
-  /** Activity tasks may wait in the store for a free slot: freeing one must wake the poll loop. */
-  private slotsStarved = false;
+  private readonly slots: ActivitySlots;
   /** Instances whose last commit failed with an error: their leases are to be handed back. */
   private readonly abandoned = new Set<string>();
   private wake: (() => void) | undefined;
@@ -84,7 +82,7 @@ class PerdureWorker implements Worker, RunnerHost {
     for (const def of options.orchestrations ?? []) this.register(this.orchestrations, def, "orchestration");
     for (const def of options.activities ?? []) this.register(this.activities, def, "activity");
     const settings = resolveWorkerSettings(options);
-    this.maxActivities = settings.maxActivities;
+    this.slots = new ActivitySlots(settings.maxActivities, () => this.wakeUp());
     this.maxOrchestrations = settings.maxOrchestrations;
     this.leaseTtlMs = settings.leaseTtlMs;
     this.pollIntervalMs = settings.pollIntervalMs;
@@ -96,7 +94,12 @@ class PerdureWorker implements Worker, RunnerHost {
     this.queueLimits = resolveQueueLimits(options.queueLimits);
     this.commits = new GroupCommit((batch) => this.store.commitEpisodes(batch));
     this.entityWork = new EntityWorker(this, options.entities ?? []);
-    this.deliveries = new GroupCommit((batch) => this.store.deliverActivityResults(batch, this.now()));
+    this.results = new ResultDelivery(
+      this.store,
+      () => this.now(),
+      this.logger,
+      () => this.state === "stopped",
+    );
   }
 
   async start(): Promise<void> {
@@ -130,7 +133,7 @@ class PerdureWorker implements Worker, RunnerHost {
       this.abort.abort();
     }
     await this.commits.idle();
-    await this.deliveries.idle();
+    await this.results.idle();
     await this.store.releaseLeases(this.id);
     this.runners.clear();
     this.state = "stopped";
@@ -174,18 +177,15 @@ class PerdureWorker implements Worker, RunnerHost {
   }
 
   reserveActivitySlot(): boolean {
-    if (this.state !== "running") return false;
-    if (this.activitySlotsInUse >= this.maxActivities) {
-      this.slotsStarved = true;
-      return false;
-    }
-    this.activitySlotsInUse++;
-    return true;
+    return this.state === "running" && this.slots.reserve();
+  }
+
+  slotsSettled(): Promise<void> | undefined {
+    return this.slots.settled();
   }
 
   releaseActivitySlot(): void {
-    this.activitySlotsInUse--;
-    if (this.slotsStarved) this.wakeUp();
+    this.slots.release();
   }
 
   runLocalActivity(
@@ -309,26 +309,26 @@ class PerdureWorker implements Worker, RunnerHost {
     const leaseUntil = leasing ? this.leaseExpiry(now) : undefined;
     const ready =
       room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues], leaseUntil) : [];
-    // The free slots are reserved before the claim is awaited: episodes that finish meanwhile
-    // must not take them too, or the worker would run more than maxConcurrentActivities. So
-    // the ready instances' episodes start after the claim, when their fast path can take a slot.
-    const free = Math.max(0, this.maxActivities - this.activitySlotsInUse);
-    this.activitySlotsInUse += free;
+    // The claim holds the free slots while it is awaited, so the ready instances' episodes
+    // start after it, when their fast path can take a slot.
+    let starved = false;
     let tasks: ActivityTask[] = [];
     try {
-      if (free > 0)
-        tasks = await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free, [...this.queues]);
+      tasks = await this.slots.claimFree(async (free) => {
+        const claimed = await this.store.claimActivityTasks(this.id, now, this.leaseExpiry(now), free, [
+          ...this.queues,
+        ]);
+        starved = claimed.length >= free;
+        return claimed;
+      });
     } finally {
-      this.activitySlotsInUse -= free - tasks.length;
       this.startEpisodes(ready);
     }
-    // Claiming every free slot means more tasks may be waiting for one.
-    this.slotsStarved = tasks.length >= free;
     for (const task of tasks) this.track(this.runActivity(task, undefined));
     const entities = await this.entityWork.poll(now);
     // Look again at once only when a limit cut this poll short; anything that arrives later
     // wakes the loop (notifications, a runner that missed a poll, a freed activity slot).
-    return (room > 0 && ready.length >= room) || (free > 0 && tasks.length >= free) || entities;
+    return (room > 0 && ready.length >= room) || starved || entities;
   }
 
   /** Instances with an episode queued or running. */
@@ -385,33 +385,9 @@ class PerdureWorker implements Worker, RunnerHost {
         const recorded = await owner.processLocalResult(task.id, event).catch(() => false);
         if (recorded) return;
       }
-      await this.deliver(task, event);
+      await this.results.deliver(task, event);
     } finally {
       this.releaseActivitySlot();
-    }
-  }
-
-  /**
-   * Sends a result to the instance's inbox. Retried while the store fails: giving up would
-   * leave the task leased to this live worker, which renews its leases, so nobody would
-   * ever run it again.
-   */
-  private async deliver(task: ActivityTask, event: ActivityOutcomeEvent): Promise<void> {
-    const { id: taskId, leaseToken, instanceId, executionId } = task;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.deliveries.submit({ taskId, leaseToken, instanceId, executionId, event });
-        return;
-      } catch (error) {
-        if (this.state === "stopped" || attempt >= 10) {
-          this.logger.error(
-            `[perdure] could not record activity "${task.name}" of ${instanceId}; it will run again`,
-            error,
-          );
-          return;
-        }
-        await delay(Math.min(100 * 2 ** attempt, 5_000));
-      }
     }
   }
 
