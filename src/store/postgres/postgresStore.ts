@@ -228,14 +228,15 @@ export class PostgresStore implements Store {
 
   async commitEpisodes(commits: EpisodeCommit[]): Promise<EpisodeCommitResult[]> {
     this.assertOpen();
-    const { results } = await this.episodes.commit(commits);
-    let wakeWorkers = false;
+    const { results, signal } = await this.episodes.commit(commits);
+    // Work for others: messages sent (a finished child's notice to its parent, timers, …).
+    let wakeWorkers = signal.work;
     commits.forEach((c, i) => {
       const result = results[i];
       if (!result?.ok) return;
       this.notify({ kind: "instance-updated", instanceId: c.instanceId, status: c.status });
       const createsWork = c.newTimers.length > 0 || c.newInstances.length > 0 || c.continueAsNew !== undefined;
-      if (createsWork || isTerminal(c.status) || result.leased.some((leased) => !leased)) wakeWorkers = true;
+      if (createsWork || result.leased.some((leased) => !leased)) wakeWorkers = true;
     });
     if (wakeWorkers) this.notify({ kind: "work" });
     return results;
