@@ -45,31 +45,31 @@ export function explain(rows: readonly PgReported[]): string[] {
         `and ${dbos500.server.writeXacts.toFixed(2)} (a transaction per step). On 2 cores CPU is the bound for both, so the ` +
         `throughput ratio is about the CPU ratio (${(cpu(dbos500) / cpu(embedded500)).toFixed(2)}×): reaching 3× needs Perdure ` +
         `below ${(cpu(dbos500) / 3).toFixed(2)} ms per workflow. What is left is mostly reads, ${embedded500.server.xactCommit.toFixed(1)} ` +
-        "statements per workflow outside group commit (the client's status reads in waitForCompletion, the worker's " +
-        "inbox and history reads of each new instance, polls), each a round trip that costs both Node and PostgreSQL CPU; " +
-        "and the write batches' statements, which PostgreSQL executes for every row.",
+        "transactions per workflow in all, most of them reads outside group commit (the client's status reads in " +
+        "waitForCompletion, polls), each a round trip that costs both Node and PostgreSQL CPU; and the write batches' " +
+        "statements, which PostgreSQL executes for every row: PostgreSQL's share is the larger one.",
     );
   }
 
   const scaling = [1, 2, 4].map((n) => find(workers(n), 500));
   if (scaling.every((r) => r !== undefined)) {
     const [one, , four] = scaling as PgResult[];
+    const busy = (r: PgResult) => (cpu(r) * r.workflowsPerSecond) / 10 / 2;
     notes.push(
       `**Worker processes.** At 500 in flight: ${scaling
         .map(
           (r, i) =>
-            `${[1, 2, 4][i]} → ${r?.workflowsPerSecond.toFixed(0)} wf/s, ${r?.storeCommits?.stale.toFixed(2)} stale episodes ` +
-            `and ${r ? cpu(r).toFixed(2) : "–"} ms CPU per workflow`,
+            `${[1, 2, 4][i]} → ${r?.workflowsPerSecond.toFixed(0)} wf/s, ${r?.storeCommits?.stale.toFixed(2)} stale episodes, ` +
+            `${r ? cpu(r).toFixed(2) : "–"} ms CPU per workflow (the 2 cores ${r ? busy(r).toFixed(0) : "–"}% busy)`,
         )
-        .join("; ")}. Each new instance is found by every idle worker (LISTEN/NOTIFY wakes them all, and a poll ` +
-        "does not lease what it finds: the first episode's commit takes the lease, optimistically); all of them read " +
-        "its inbox and history, run its first episode and try to commit, and the fencing token lets exactly one win. " +
-        `So N workers run about N − 1 wasted episodes per workflow: with 4 workers that is ${four?.storeCommits?.stale.toFixed(2)} ` +
-        `per workflow, and the CPU per workflow grows from ${one ? cpu(one).toFixed(2) : "–"} to ${four ? cpu(four).toFixed(2) : "–"} ms. ` +
-        "Correctness holds (the fault tests race workers on purpose), but on 2 cores the extra workers add contention, " +
-        "not capacity: the bottleneck is this claim race and the CPU it burns, not PostgreSQL's fsync " +
-        `(${four?.server.walSyncs.toFixed(2)} WAL fsyncs per workflow with 4 workers). Claiming ready instances with ` +
-        "`FOR UPDATE SKIP LOCKED` (a lease write per poll, not per instance, when workers contend) would remove the waste.",
+        .join("; ")}. Workers that see each other lease ready instances as they poll (\`FOR UPDATE SKIP LOCKED\`), ` +
+        "so no episode is run twice (stale episodes above), at the price of one lease transaction per poll. The " +
+        `bottleneck is the machine's CPU: one worker process and PostgreSQL already keep ${one ? busy(one).toFixed(0) : "–"}% ` +
+        "of both cores busy, so more processes add no capacity, only their own polls, lease transactions, connections " +
+        `and context switches (CPU per workflow ${one ? cpu(one).toFixed(2) : "–"} → ${four ? cpu(four).toFixed(2) : "–"} ms), ` +
+        `not PostgreSQL's fsync (${four?.server.walSyncs.toFixed(2)} WAL fsyncs per workflow with 4 workers). On a machine ` +
+        "with cores to spare, worker processes add throughput until PostgreSQL's CPU is the bound. Alone, a workflow on " +
+        "several workers costs one transaction more than on one (the lease taken at the poll).",
     );
   }
   return notes;

@@ -63,6 +63,19 @@ export interface NewInstance {
   queue?: string;
 }
 
+/** The first event of an instance's history: what its first episode is given. */
+export function executionStartedEvent(request: NewInstance): IncomingEvent {
+  const event: IncomingEvent = {
+    type: "ExecutionStarted",
+    timestamp: request.createdAt,
+    name: request.name,
+    input: request.input,
+    executionId: request.executionId,
+  };
+  if (request.parent) event.parent = request.parent;
+  return event;
+}
+
 /**
  * An instance with due messages whose lease is free, expired or the asking worker's.
  * `leaseToken` is the token seen; the first episode commit takes the lease only if it is

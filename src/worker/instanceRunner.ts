@@ -14,13 +14,14 @@ import { toFailureDetails } from "../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../history/events.js";
 import { type EpisodeResult, OrchestrationExecutor } from "../orchestration/executor.js";
 import type { Logger } from "../orchestration/logger.js";
-import type {
-  EpisodeCommit,
-  EpisodeCommitResult,
-  InboxMessage,
-  NewInstance,
-  ReadyInstance,
-  Store,
+import {
+  type EpisodeCommit,
+  type EpisodeCommitResult,
+  executionStartedEvent,
+  type InboxMessage,
+  type NewInstance,
+  type ReadyInstance,
+  type Store,
 } from "../store/store.js";
 import type { ActivityOutcomeEvent } from "./activityExecution.js";
 
@@ -169,13 +170,7 @@ export class InstanceRunner {
    * refusal (the id is taken), or undefined once the instance and its first step are stored.
    */
   startEagerly(request: NewInstance): Promise<Error | undefined> {
-    const started: IncomingEvent = {
-      type: "ExecutionStarted",
-      timestamp: request.createdAt,
-      name: request.name,
-      input: request.input,
-      executionId: request.executionId,
-    };
+    const started = executionStartedEvent(request);
     return new Promise((resolve, reject) => {
       this.enqueue(async () => {
         this.creating = request;

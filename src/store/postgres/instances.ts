@@ -4,7 +4,13 @@ import type { FailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
 import { type InstanceRow, toHistoryEvent, toInstanceRecord } from "../sqlite/rows.js";
-import { type InstanceRecord, isTerminal, type NewInstance, type RuntimeStatus } from "../store.js";
+import {
+  executionStartedEvent,
+  type InstanceRecord,
+  isTerminal,
+  type NewInstance,
+  type RuntimeStatus,
+} from "../store.js";
 import type { Tx } from "./connection.js";
 
 /** Qualified table names of one store's schema. */
@@ -126,15 +132,7 @@ export function instanceOperations(t: Tables) {
       // An eager start's ExecutionStarted goes straight to history, in the caller's episode.
       const started = rows.map((request) => {
         if (!startMessage) return null;
-        const event: IncomingEvent = {
-          type: "ExecutionStarted",
-          timestamp: request.createdAt,
-          name: request.name,
-          input: request.input,
-          executionId: request.executionId,
-        };
-        if (request.parent) event.parent = request.parent;
-        return JSON.stringify(event);
+        return JSON.stringify(executionStartedEvent(request));
       });
       const inserted = await tx.query<{ instance_id: string }>(
         sql.insertInstances,

@@ -4,7 +4,13 @@ import { InstanceAlreadyExistsError } from "../../errors/errors.js";
 import type { FailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
-import { type InstanceRecord, isTerminal, type NewInstance, type RuntimeStatus } from "../store.js";
+import {
+  executionStartedEvent,
+  type InstanceRecord,
+  isTerminal,
+  type NewInstance,
+  type RuntimeStatus,
+} from "../store.js";
 import { type InstanceRow, toHistoryEvents, toInstanceRecord } from "./rows.js";
 
 interface ParentRow {
@@ -87,23 +93,10 @@ export function instanceOperations(db: Database.Database) {
     create(request: NewInstance, { startMessage = true }: { startMessage?: boolean } = {}): Error | undefined {
       const refusal = makeRoom(request);
       if (refusal) return refusal;
-      const { parent } = request;
       insertInstance.run(newRow(request));
       if (!startMessage) return undefined;
-      const started: IncomingEvent = {
-        type: "ExecutionStarted",
-        timestamp: request.createdAt,
-        name: request.name,
-        input: request.input,
-        executionId: request.executionId,
-      };
-      if (parent) started.parent = parent;
-      operations.send(
-        request.instanceId,
-        request.executionId,
-        started,
-        Math.max(request.createdAt, request.startAt ?? 0),
-      );
+      const visibleAt = Math.max(request.createdAt, request.startAt ?? 0);
+      operations.send(request.instanceId, request.executionId, executionStartedEvent(request), visibleAt);
       return undefined;
     },
 

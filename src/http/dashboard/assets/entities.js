@@ -1,9 +1,9 @@
 // The entity list: filters (entity name, key prefix, page size), paging with the API's
 // continuation token, and a refresh every few seconds while the tab is visible.
 
-import { ApiError } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
 import { formatInline, formatRelative, formatTime } from "./format.js";
+import { errorBox } from "./widgets.js";
 
 const REFRESH_MS = 3000;
 const PAGE_SIZES = [20, 50, 100, 200];
@@ -73,15 +73,7 @@ export function mountEntitiesPage(root, { api, filters, entityHref, setFilters }
   function render() {
     updated.textContent = `updated ${formatTime(Date.now()).slice(11)}`;
     if (state.error) {
-      const e = state.error;
-      replaceChildren(
-        results,
-        h(
-          "div",
-          { class: "error-box", role: "alert" },
-          e instanceof ApiError ? `${e.code}: ${e.message}` : String(e.message ?? e),
-        ),
-      );
+      replaceChildren(results, errorBox(state.error));
     } else if (state.entities.length === 0) {
       const none = state.page === 0 ? "No entities with state match these filters." : "No more entities.";
       replaceChildren(results, h("div", { class: "empty" }, none));

@@ -1,10 +1,9 @@
 // The instance list: filters (status, name, id prefix, created time), paging with the
 // API's continuation token, and a refresh every few seconds while the tab is visible.
 
-import { ApiError } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
 import { ALL_STATUSES, formatInline, formatRelative, formatTime } from "./format.js";
-import { statusPill } from "./widgets.js";
+import { errorBox, statusPill } from "./widgets.js";
 
 const REFRESH_MS = 3000;
 const PAGE_SIZES = [20, 50, 100, 200];
@@ -94,15 +93,7 @@ export function mountListPage(root, { api, filters, hrefOf, setFilters }) {
   function render() {
     updated.textContent = `updated ${formatTime(Date.now()).slice(11)}`;
     if (state.error) {
-      const e = state.error;
-      replaceChildren(
-        results,
-        h(
-          "div",
-          { class: "error-box", role: "alert" },
-          e instanceof ApiError ? `${e.code}: ${e.message}` : String(e.message ?? e),
-        ),
-      );
+      replaceChildren(results, errorBox(state.error));
     } else if (state.instances.length === 0) {
       replaceChildren(
         results,

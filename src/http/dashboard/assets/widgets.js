@@ -1,5 +1,6 @@
 // Small pieces shared by the pages: status pills, value panels, failure details.
 
+import { ApiError } from "./api.js";
 import { h } from "./dom.js";
 import { ALL_STATUSES, formatJson } from "./format.js";
 
@@ -48,4 +49,10 @@ export function failureView(failure, { open = false, onToggle } = {}) {
     stackView,
     inner ? h("div", { class: "failure-cause" }, h("span", { class: "muted" }, "caused by"), failureView(inner)) : null,
   );
+}
+
+/** A failed API call as an alert box: its error code and message. */
+export function errorBox(e) {
+  const text = e instanceof ApiError ? `${e.code}: ${e.message}` : String(e?.message ?? e);
+  return h("div", { class: "error-box", role: "alert" }, text);
 }
