@@ -125,6 +125,8 @@ function poll<T>(fn: () => T | Promise<T>) {
 
 const rows = () => page.locator("tr[data-instance]");
 const rowIds = async () => rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.instance));
+/** The ids shown, sorted: instances started in the same millisecond may list in either order. */
+const sortedRowIds = async () => (await rowIds()).sort();
 
 async function openList(hash = "#/"): Promise<void> {
   await page.goto(`${base}/${hash}`);
@@ -152,7 +154,7 @@ describe("dashboard", () => {
     await page.locator("label.chip", { hasText: "Failed" }).click();
     await page.getByPlaceholder("Instance id prefix").fill("approval");
     await page.getByPlaceholder("Instance id prefix").press("Enter");
-    await poll(rowIds).toEqual(["approval-xss", "approval-7"]);
+    await poll(sortedRowIds).toEqual(["approval-7", "approval-xss"]);
     await page.getByRole("button", { name: "Reset" }).click();
     await page.getByPlaceholder("Orchestration name").fill("importFile");
     await page.getByRole("button", { name: "Apply" }).click();
@@ -267,7 +269,7 @@ describe("dashboard", () => {
     await page.goto(`${keyedBase}/`);
     await poll(() => page.locator(".results .error-box").textContent()).toContain("UNAUTHORIZED");
     await page.goto(`${keyedBase}/?code=${API_KEY}#/?prefix=approval`);
-    await poll(rowIds).toEqual(["approval-xss", "approval-7"]);
+    await poll(sortedRowIds).toEqual(["approval-7", "approval-xss"]);
     await page.getByRole("link", { name: "approval-xss" }).click();
     await poll(() => page.locator(".subtitle .orch-name").textContent()).toBe("waitForApproval");
     expect(page.url()).toContain(`?code=${API_KEY}#/instances/approval-xss`);
