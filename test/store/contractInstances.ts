@@ -38,6 +38,14 @@ export function instanceContract(c: ContractKit): void {
       expect(await c.store.getHistory("nobody")).toEqual([]);
     });
 
+    it("answers reads made at the same moment each with its own instance, an unknown id with undefined", async () => {
+      await c.store.createInstances([newInstance("a", { input: "A" }), newInstance("b", { input: "B" })]);
+      const ids = ["b", "nope", "a", "b", "a"];
+      const records = await Promise.all(ids.map((id) => c.store.getInstance(id)));
+      expect(records.map((r) => r?.instanceId)).toEqual(["b", undefined, "a", "b", "a"]);
+      expect(records.map((r) => r?.input)).toEqual(["B", undefined, "A", "B", "A"]);
+    });
+
     it("refuses a duplicate id with INSTANCE_ALREADY_EXISTS and keeps the original", async () => {
       await c.store.createInstances([newInstance("a")]);
       const [refusal] = await c.store.createInstances([newInstance("a", { input: "other", executionId: "x" })]);

@@ -79,6 +79,7 @@ export function instanceOperations(t: Tables) {
     insertMessages: `INSERT INTO ${t.inbox} (instance_id, execution_id, visible_at, kind, timer_step, event)
       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[])`,
     selectInstance: `SELECT * FROM ${t.instances} WHERE instance_id = $1`,
+    selectInstances: `SELECT * FROM ${t.instances} WHERE instance_id = ANY($1::text[])`,
     selectStatus: `SELECT status FROM ${t.instances} WHERE instance_id = $1`,
     selectHistory: `SELECT event FROM ${t.history} WHERE instance_id = $1 ORDER BY idx`,
     appendAtEnd: `UPDATE ${t.instances} SET history_length = history_length + 1 WHERE instance_id = $1
@@ -171,6 +172,16 @@ export function instanceOperations(t: Tables) {
     async get(tx: Tx, instanceId: string): Promise<InstanceRecord | undefined> {
       const { rows } = await tx.query<InstanceRow>(sql.selectInstance, [instanceId]);
       return rows[0] ? toInstanceRecord(rows[0]) : undefined;
+    },
+
+    /** Several instances in one statement, in the order asked (an id may be asked twice). */
+    async getMany(tx: Tx, instanceIds: string[]): Promise<(InstanceRecord | undefined)[]> {
+      const { rows } = await tx.query<InstanceRow>(sql.selectInstances, [[...new Set(instanceIds)]]);
+      const byId = new Map(rows.map((row) => [row.instance_id, row]));
+      return instanceIds.map((id) => {
+        const row = byId.get(id);
+        return row ? toInstanceRecord(row) : undefined;
+      });
     },
 
     async status(tx: Tx, instanceId: string): Promise<RuntimeStatus | undefined> {

@@ -15,6 +15,7 @@ import type {
   NewEntityMessage,
   ReadyEntity,
 } from "../entityStore.js";
+import { GroupCommit } from "../groupCommit.js";
 import type {
   ActivityResultDelivery,
   ActivityTask,
@@ -56,6 +57,7 @@ export class PostgresStore implements Store {
   private readonly db: Database;
   private readonly notifications: Notifications;
   private readonly instances: ReturnType<typeof instanceOperations>;
+  private readonly instanceReads: GroupCommit<string, InstanceRecord | undefined>;
   private readonly claims: ReturnType<typeof claimOperations>;
   private readonly episodes: ReturnType<typeof episodeOperations>;
   private readonly management: ReturnType<typeof managementOperations>;
@@ -72,6 +74,7 @@ export class PostgresStore implements Store {
     const tables = tablesIn(resolved.quotedSchema);
     this.notifications = new Notifications(resolved.schema, resolved.pool, (n) => this.notify(n));
     this.instances = instanceOperations(tables);
+    this.instanceReads = new GroupCommit((ids) => this.instances.getMany(this.reader(), ids));
     this.claims = claimOperations(this.db, tables);
     this.management = managementOperations(
       tables,
@@ -142,8 +145,10 @@ export class PostgresStore implements Store {
     return results;
   }
 
+  /** Reads made at the same moment (clients waiting for many instances) share one statement. */
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
-    return this.instances.get(this.reader(), instanceId);
+    this.assertOpen();
+    return this.instanceReads.submit(instanceId);
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
