@@ -82,7 +82,9 @@ class PerdureWorker implements Worker, RunnerHost {
     for (const def of options.orchestrations ?? []) this.register(this.orchestrations, def, "orchestration");
     for (const def of options.activities ?? []) this.register(this.activities, def, "activity");
     const settings = resolveWorkerSettings(options);
-    this.slots = new ActivitySlots(settings.maxActivities, () => this.wakeUp());
+    this.slots = new ActivitySlots(settings.maxActivities, settings.maxActivities * LOCAL_BACKLOG_FACTOR, () =>
+      this.wakeUp(),
+    );
     this.maxOrchestrations = settings.maxOrchestrations;
     this.leaseTtlMs = settings.leaseTtlMs;
     this.pollIntervalMs = settings.pollIntervalMs;
@@ -378,7 +380,11 @@ class PerdureWorker implements Worker, RunnerHost {
   private async runActivity(task: ActivityTask, origin: InstanceRunner | undefined): Promise<void> {
     try {
       const definition = this.activities.get(task.name) as ActivityDefinition<unknown, unknown> | undefined;
-      const event = await executeActivity(definition, task, this.abort.signal, () => this.now());
+      const event = await this.slots.runInTurn(async () =>
+        // Stopped before its turn came: it stays leased to this worker until stop() hands it back.
+        this.abort.signal.aborted ? undefined : executeActivity(definition, task, this.abort.signal, () => this.now()),
+      );
+      if (!event) return;
       const owner = origin ?? this.runners.get(task.instanceId);
       if (owner && !owner.closed && owner.owned && owner.executionId === task.executionId) {
         // Fast path: the result and the orchestration's next step in one commit.
@@ -422,5 +428,12 @@ class PerdureWorker implements Worker, RunnerHost {
 
 /** Instances a worker that competes with others leases per poll. */
 const COMPETING_POLL_SIZE = 16;
+
+/**
+ * Activities its own commits schedule that a worker keeps waiting in memory, as a multiple of
+ * maxConcurrentActivities, when all its slots are busy: each would otherwise cost a claim and
+ * a separate result transaction.
+ */
+const LOCAL_BACKLOG_FACTOR = 10;
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
