@@ -12,15 +12,7 @@ import {
 } from "../errors/failure.js";
 import { describeEvent, type HistoryEvent, type IncomingEvent, type ParentLink } from "../history/events.js";
 import { assertSerializable } from "../history/serialization.js";
-import {
-  type Action,
-  type ActionOf,
-  actionMatches,
-  actionToEvent,
-  type Call,
-  describeAction,
-  type RetryableCall,
-} from "./calls.js";
+import { type Action, actionMatches, actionToEvent, type Call, describeAction, type RetryableCall } from "./calls.js";
 import type { OrchestrationContext } from "./context.js";
 import { ContextApi } from "./contextApi.js";
 import { DeterministicSource } from "./deterministic.js";
@@ -30,42 +22,7 @@ import type { Logger } from "./logger.js";
 /** Failure codes that no retry can cure. */
 const NOT_RETRYABLE = new Set(["UNKNOWN_ACTIVITY", "UNKNOWN_ORCHESTRATION", "NOT_SERIALIZABLE"]);
 
-export type EpisodeOutcome =
-  | { status: "Running" }
-  | { status: "Completed"; output: unknown }
-  | { status: "Failed"; failure: FailureDetails }
-  | {
-      status: "ContinuedAsNew";
-      input: unknown;
-      carryOverEvents: Extract<IncomingEvent, { type: "EventRaised" }>[];
-      preserveUnprocessedEvents: boolean;
-    };
-
-/** Everything one episode produced, to be committed in one transaction. */
-export interface EpisodeResult {
-  /** Events to append: the episode marker, the accepted incoming events, new calls, the end. */
-  newEvents: HistoryEvent[];
-  activities: ActionOf<"scheduleActivity">[];
-  timers: ActionOf<"createTimer">[];
-  subOrchestrations: ActionOf<"createSubOrchestration">[];
-  /** Entity calls, signals, lock requests and releases, in the order the code made them. */
-  entityActions?: EntityAction[];
-  /** Steps of recorded timers that were cancelled: their TimerFired must never be delivered. */
-  cancelledTimers: number[];
-  outcome: EpisodeOutcome;
-  customStatus: unknown;
-  customStatusChanged: boolean;
-}
-
-export interface ExecutorOptions {
-  /**
-   * Tells whether a sub-orchestration (by name, on its queue) can run; unknown names fail at
-   * the call. A worker can vouch only for the queues it serves.
-   */
-  isKnownOrchestration?: (name: string, queue: string) => boolean;
-  /** Tells whether an entity name is registered here; unknown names fail at the call. */
-  isKnownEntity?: (name: string) => boolean;
-}
+import { type EpisodeOutcome, type EpisodeResult, type ExecutorOptions, endEvent, retryAction } from "./episode.js";
 
 const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -432,32 +389,5 @@ export class OrchestrationExecutor {
       describeAction(this.pending.get(step), step),
       describeEvent(event),
     );
-  }
-}
-
-function retryAction(step: number, call: Extract<Call, RetryableCall>): Action {
-  return call.kind === "activity"
-    ? { kind: "scheduleActivity", step, name: call.name, input: call.input, attempt: call.attempt, queue: call.queue }
-    : {
-        kind: "createSubOrchestration",
-        step,
-        name: call.name,
-        instanceId: call.instanceId,
-        input: call.input,
-        attempt: call.attempt,
-        queue: call.queue,
-      };
-}
-
-function endEvent(outcome: EpisodeOutcome, timestamp: number): HistoryEvent | undefined {
-  switch (outcome.status) {
-    case "Completed":
-      return { type: "ExecutionCompleted", timestamp, output: outcome.output };
-    case "Failed":
-      return { type: "ExecutionFailed", timestamp, failure: outcome.failure };
-    case "ContinuedAsNew":
-      return { type: "ExecutionContinuedAsNew", timestamp, input: outcome.input };
-    default:
-      return undefined;
   }
 }

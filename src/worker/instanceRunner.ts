@@ -12,7 +12,8 @@ import {
 } from "../errors/errors.js";
 import { toFailureDetails } from "../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../history/events.js";
-import { type EpisodeResult, OrchestrationExecutor } from "../orchestration/executor.js";
+import type { EpisodeResult } from "../orchestration/episode.js";
+import { OrchestrationExecutor } from "../orchestration/executor.js";
 import type { Logger } from "../orchestration/logger.js";
 import {
   type EpisodeCommit,

@@ -2,7 +2,8 @@ import { toFailureDetails } from "../../src/errors/failure.js";
 import type { IncomingEvent } from "../../src/history/events.js";
 import type { FailureDetails, HistoryEvent, Logger, OrchestrationDefinition } from "../../src/index.js";
 import { silentLogger } from "../../src/index.js";
-import { type EpisodeOutcome, OrchestrationExecutor } from "../../src/orchestration/executor.js";
+import type { EpisodeOutcome } from "../../src/orchestration/episode.js";
+import { OrchestrationExecutor } from "../../src/orchestration/executor.js";
 
 /** Stand-ins for activities, by name: return a result or throw. `attempt` starts at 1. */
 export type FakeActivities = Record<string, (input: unknown, attempt: number) => unknown>;
