@@ -13,6 +13,7 @@ import type {
   ReadyInstance,
   Store,
 } from "../store/store.js";
+import { AbandonedLeases } from "./abandonedLeases.js";
 import { executeActivity } from "./activityExecution.js";
 import { ActivitySlots } from "./activitySlots.js";
 import { InstanceRunner, type RunnerHost } from "./instanceRunner.js";
@@ -62,8 +63,7 @@ class PerdureWorker implements Worker, RunnerHost {
   private readonly shutdownTimeoutMs: number;
   private readonly clock: () => number;
   private readonly slots: ActivitySlots;
-  /** Instances whose last commit failed with an error: their leases are to be handed back. */
-  private readonly abandoned = new Set<string>();
+  private readonly abandoned: AbandonedLeases;
   private wake: (() => void) | undefined;
   /** Set by `wakeUp`, cleared before each poll: a wake-up that arrives mid-poll is not lost. */
   private wakeRequested = false;
@@ -96,6 +96,7 @@ class PerdureWorker implements Worker, RunnerHost {
     this.queueLimits = resolveQueueLimits(options.queueLimits);
     this.commits = new GroupCommit((batch) => this.store.commitEpisodes(batch));
     this.entityWork = new EntityWorker(this, options.entities ?? []);
+    this.abandoned = new AbandonedLeases(this.store, this.id, () => this.wakeUp());
     this.results = new ResultDelivery(
       this.store,
       () => this.now(),
@@ -235,25 +236,6 @@ class PerdureWorker implements Worker, RunnerHost {
 
   abandon(instanceId: string): void {
     this.abandoned.add(instanceId);
-    void this.releaseAbandoned();
-  }
-
-  /**
-   * A commit that failed with an error may still have landed (the connection broke after
-   * COMMIT). Its activity tasks would then be leased to this worker, which never runs them
-   * and renews their leases forever: hand the instance and its tasks back, so that any
-   * worker claims them. Retried by housekeeping until the store takes it.
-   */
-  private async releaseAbandoned(): Promise<void> {
-    if (this.abandoned.size === 0) return;
-    const ids = [...this.abandoned];
-    try {
-      await this.store.releaseLeases(this.id, ids);
-      for (const id of ids) this.abandoned.delete(id);
-      this.wakeUp();
-    } catch {
-      // The store is still unreachable; the next housekeeping round tries again.
-    }
   }
 
   // Internals -----------------------------------------------------------------------------
@@ -407,7 +389,7 @@ class PerdureWorker implements Worker, RunnerHost {
     if (this.state !== "running") return;
     try {
       const now = this.now();
-      await this.releaseAbandoned();
+      await this.abandoned.release();
       await this.store.renewLeases(this.id, this.leaseExpiry(now));
       if ((await this.peers.look(now)) > 0) this.wakeUp();
       const idle = [...this.runners.values()].filter(
