@@ -5,12 +5,12 @@ export {
   type ClientOptions,
   createClient,
   type InstancePageResult,
-  type InstanceStatus,
   type RestartOptions,
   type StartOptions,
   type TerminateOptions,
   type WaitOptions,
 } from "./client/client.js";
+export type { InstanceStatus } from "./client/instanceStatus.js";
 export type { ListOptions } from "./client/listQuery.js";
 export {
   type ActivityContext,

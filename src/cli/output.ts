@@ -1,4 +1,4 @@
-import type { InstanceStatus } from "../client/client.js";
+import type { InstanceStatus } from "../client/instanceStatus.js";
 import type { HistoryEvent } from "../history/events.js";
 import { codeOf } from "./cliError.js";
 import { type Paint, paint } from "./format.js";

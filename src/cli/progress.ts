@@ -1,4 +1,5 @@
-import type { Client, InstanceStatus } from "../client/client.js";
+import type { Client } from "../client/client.js";
+import type { InstanceStatus } from "../client/instanceStatus.js";
 import { InstanceNotFoundError, TimeoutError } from "../errors/errors.js";
 import type { HistoryEvent } from "../history/events.js";
 import { isTerminal } from "../store/store.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { InstanceStatus } from "../client/client.js";
+import type { InstanceStatus } from "../client/instanceStatus.js";
 import type { ListOptions } from "../client/listQuery.js";
 import { InstanceNotFoundError } from "../errors/errors.js";
 import { parsePositiveInt, parseStatuses, parseTime } from "./arguments.js";

@@ -18,7 +18,6 @@ import {
   type PerdureError,
   TimeoutError,
 } from "../errors/errors.js";
-import type { FailureDetails } from "../errors/failure.js";
 import type { HistoryEvent } from "../history/events.js";
 import { assertSerializable } from "../history/serialization.js";
 import type { EntityCleanup } from "../store/entityStore.js";
@@ -28,6 +27,7 @@ import { type Duration, toMilliseconds } from "../time/duration.js";
 import { toEpochMs } from "../time/epoch.js";
 import { startOnLocalWorker } from "../worker/localWorkers.js";
 import { checkInstanceId } from "./instanceId.js";
+import { type InstanceStatus, toStatus } from "./instanceStatus.js";
 import { encodeContinuationToken, type ListOptions, toInstanceQuery } from "./listQuery.js";
 
 export interface ClientOptions {
@@ -72,24 +72,6 @@ export interface InstancePageResult {
   instances: InstanceStatus[];
   /** Pass as `continuationToken` to get the next page; absent on the last page. */
   continuationToken?: string;
-}
-
-/** What a client sees of an instance. */
-export interface InstanceStatus<I = unknown, O = unknown> {
-  name: string;
-  instanceId: string;
-  runtimeStatus: RuntimeStatus;
-  input: I;
-  /** The orchestration's result when Completed; the reason when Terminated. */
-  output: O | undefined;
-  customStatus: unknown;
-  createdAt: Date;
-  lastUpdatedAt: Date;
-  completedAt?: Date;
-  /** Why the instance failed, when Failed. */
-  failure?: FailureDetails;
-  /** The orchestration that started this one, for a sub-orchestration. */
-  parentInstanceId?: string;
 }
 
 export interface WaitOptions {
@@ -389,21 +371,4 @@ class PerdureClient implements Client {
 
 function checkReason(reason: unknown): void {
   if (typeof reason !== "string") throw new InvalidArgumentError("reason must be a string.");
-}
-
-function toStatus<I, O>(record: InstanceRecord): InstanceStatus<I, O> {
-  const status: InstanceStatus<I, O> = {
-    name: record.name,
-    instanceId: record.instanceId,
-    runtimeStatus: record.runtimeStatus,
-    input: record.input as I,
-    output: record.output as O | undefined,
-    customStatus: record.customStatus,
-    createdAt: new Date(record.createdAt),
-    lastUpdatedAt: new Date(record.lastUpdatedAt),
-  };
-  if (record.completedAt !== undefined) status.completedAt = new Date(record.completedAt);
-  if (record.failure) status.failure = record.failure;
-  if (record.parentInstanceId !== undefined) status.parentInstanceId = record.parentInstanceId;
-  return status;
 }

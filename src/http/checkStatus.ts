@@ -1,4 +1,5 @@
-import type { Client, InstanceStatus } from "../client/client.js";
+import type { Client } from "../client/client.js";
+import type { InstanceStatus } from "../client/instanceStatus.js";
 import { InvalidArgumentError, TimeoutError } from "../errors/errors.js";
 import { type Duration, toMilliseconds } from "../time/duration.js";
 import { toStatusJson } from "./statusJson.js";

@@ -1,4 +1,4 @@
-import type { InstanceStatus } from "../client/client.js";
+import type { InstanceStatus } from "../client/instanceStatus.js";
 import type { HistoryEvent } from "../history/events.js";
 import type { RuntimeStatus } from "../store/store.js";
 import { type HistoryEventJson, type HistoryJsonOptions, toHistoryJson } from "./historyJson.js";
