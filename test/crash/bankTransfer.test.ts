@@ -75,22 +75,25 @@ describe("bank transfers through SIGKILLs of the worker process", { timeout: 240
     const client = createClient({ store, pollIntervalMs: 50 });
     const keys = accountKeys(8);
     const opening = 500;
-    const plan = planTransfers(keys, 300, 300, Date.now() % 1_000_000);
+    const plan = planTransfers(keys, 600, 300, Date.now() % 1_000_000);
     await openAndStart(client, keys, opening, plan);
 
     let worker = await spawnWorker(dbFile, children);
     const delays: number[] = [];
     const finishedAtKill: number[] = [];
+    const heldAtKill: boolean[] = [];
     for (let k = 0; k < 4; k++) {
       // Kills land anywhere: in a batch of operations, between an episode and its commit, mid-section.
-      const delay = 200 + Math.floor(Math.random() * 1_200);
+      const delay = 150 + Math.floor(Math.random() * 600);
       delays.push(delay);
       await new Promise((resolve) => setTimeout(resolve, delay));
       await kill(worker);
       const page = await client.list({ runtimeStatus: "Completed", pageSize: 1000 });
       finishedAtKill.push(page.instances.length);
       const dead = worker;
-      expect(await store.listLeaseOwners(), "the killed worker held leases").toContain(dead.workerId);
+      // Whether the kill caught the worker holding something (a lock hand-off between two
+      // transfers can leave it holding nothing for an instant, so not every kill does).
+      heldAtKill.push((await store.listLeaseOwners()).includes(dead.workerId));
       worker = await spawnWorker(dbFile, children);
       expect(await store.listLeaseOwners(), "a new worker frees a dead one's leases").not.toContain(dead.workerId);
     }
@@ -109,9 +112,11 @@ describe("bank transfers through SIGKILLs of the worker process", { timeout: 240
     expect(audit.done + audit.rejected).toBe(plan.length);
     // The kills happened while transfers were still running, not after the work was done.
     expect(finishedAtKill[0]).toBeLessThan(plan.length);
+    expect(heldAtKill, "some kill caught the worker holding leases").toContain(true);
     for (const key of keys) expect((await client.getEntity(account, key)).lockedBy).toBeUndefined();
     console.info(
-      `[bank-transfer crash] ${audit.done} done, ${audit.rejected} rejected; completed at each kill: ${finishedAtKill.join(", ")}`,
+      `[bank-transfer crash] ${audit.done} done, ${audit.rejected} rejected; completed at each kill: ${finishedAtKill.join(", ")}; ` +
+        `leases held at each kill: ${heldAtKill.join(", ")}`,
     );
   });
 });
