@@ -37,7 +37,7 @@ export class ActivitySlots {
     if (this.starved && this.taken < this.max) this.onFreedWhileStarved();
   }
 
-  /** Runs `fn` when one of the `max` slots is free, in the order asked. */
+  /** Runs `fn` when one of the `max` slots is free, in the order asked; the slot is held until `fn` settles. */
   async runInTurn<T>(fn: () => Promise<T>): Promise<T> {
     if (this.running >= this.max) await new Promise<void>((resolve) => this.turns.push(resolve));
     this.running++;

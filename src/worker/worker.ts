@@ -358,22 +358,26 @@ class PerdureWorker implements Worker, RunnerHost {
     this.wake = undefined;
   }
 
-  /** Runs one activity task; `origin` is the runner that scheduled it here, if any. */
+  /**
+   * Runs one activity task; `origin` is the runner that scheduled it here, if any. Its turn
+   * lasts until its result is recorded, so that a crash loses (and a restart runs again) at
+   * most maxConcurrentActivities activities of this worker.
+   */
   private async runActivity(task: ActivityTask, origin: InstanceRunner | undefined): Promise<void> {
     try {
-      const definition = this.activities.get(task.name) as ActivityDefinition<unknown, unknown> | undefined;
-      const event = await this.slots.runInTurn(async () =>
+      await this.slots.runInTurn(async () => {
         // Stopped before its turn came: it stays leased to this worker until stop() hands it back.
-        this.abort.signal.aborted ? undefined : executeActivity(definition, task, this.abort.signal, () => this.now()),
-      );
-      if (!event) return;
-      const owner = origin ?? this.runners.get(task.instanceId);
-      if (owner && !owner.closed && owner.owned && owner.executionId === task.executionId) {
-        // Fast path: the result and the orchestration's next step in one commit.
-        const recorded = await owner.processLocalResult(task.id, event).catch(() => false);
-        if (recorded) return;
-      }
-      await this.results.deliver(task, event);
+        if (this.abort.signal.aborted) return;
+        const definition = this.activities.get(task.name) as ActivityDefinition<unknown, unknown> | undefined;
+        const event = await executeActivity(definition, task, this.abort.signal, () => this.now());
+        const owner = origin ?? this.runners.get(task.instanceId);
+        if (owner && !owner.closed && owner.owned && owner.executionId === task.executionId) {
+          // Fast path: the result and the orchestration's next step in one commit.
+          const recorded = await owner.processLocalResult(task.id, event).catch(() => false);
+          if (recorded) return;
+        }
+        await this.results.deliver(task, event);
+      });
     } finally {
       this.releaseActivitySlot();
     }
