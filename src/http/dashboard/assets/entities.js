@@ -1,11 +1,10 @@
 // The entity list: filters (entity name, key prefix, page size), paging with the API's
 // continuation token, and a refresh every few seconds while the tab is visible.
 
-import { h, replaceChildren } from "./dom.js";
+import { h } from "./dom.js";
 import { formatInline, formatRelative, formatTime } from "./format.js";
-import { errorBox } from "./widgets.js";
+import { mountPagedList } from "./pagedList.js";
 
-const REFRESH_MS = 3000;
 const PAGE_SIZES = [20, 50, 100, 200];
 
 /** Filters as kept in the page's hash: `#/entities?name=…&prefix=…&top=…`. */
@@ -27,84 +26,17 @@ export function entityFiltersToParams(filters) {
 
 /** Mounts the entity list into `root`; returns a function that stops its refreshing. */
 export function mountEntitiesPage(root, { api, filters, entityHref, setFilters }) {
-  // tokens[i] is the continuation token that fetches page i (page 0 needs none).
-  const state = { loads: 0, tokens: [undefined], page: 0, next: undefined, entities: [], error: undefined };
-  let stopped = false;
-  let timer;
-
-  const results = h("div", { class: "results" });
-  const pager = h("div", { class: "pager" });
-  const updated = h("span", { class: "muted updated" });
-  replaceChildren(
-    root,
-    h(
-      "section",
-      { class: "list-page entities-page" },
-      h("div", { class: "page-head" }, h("div", { class: "title-line" }, h("h1", null, "Entities"), updated)),
-      filterForm(filters, setFilters),
-      results,
-      pager,
-    ),
-  );
-
-  async function load() {
-    clearTimeout(timer);
-    const seq = ++state.loads;
-    let page;
-    let error;
-    try {
-      page = await api.listEntities(filters, state.tokens[state.page]);
-    } catch (caught) {
-      error = caught;
-    }
-    if (stopped || seq !== state.loads) return;
-    state.error = error;
-    if (page) {
-      state.entities = page.entities;
-      state.next = page.next;
-    }
-    render();
-    timer = setTimeout(function again() {
-      if (document.hidden) timer = setTimeout(again, REFRESH_MS);
-      else void load();
-    }, REFRESH_MS);
-  }
-
-  function render() {
-    updated.textContent = `updated ${formatTime(Date.now()).slice(11)}`;
-    if (state.error) {
-      replaceChildren(results, errorBox(state.error));
-    } else if (state.entities.length === 0) {
-      const none = state.page === 0 ? "No entities with state match these filters." : "No more entities.";
-      replaceChildren(results, h("div", { class: "empty" }, none));
-    } else {
-      replaceChildren(results, table(state.entities, entityHref));
-    }
-    const go = (page) => {
-      state.page = page;
-      void load();
-    };
-    const next = () => {
-      state.tokens[state.page + 1] = state.next;
-      go(state.page + 1);
-    };
-    replaceChildren(
-      pager,
-      h(
-        "button",
-        { type: "button", class: "btn", disabled: state.page === 0, on: { click: () => go(state.page - 1) } },
-        "← Previous",
-      ),
-      h("span", { class: "muted" }, `Page ${state.page + 1}`),
-      h("button", { type: "button", class: "btn", disabled: !state.next, on: { click: next } }, "Next →"),
-    );
-  }
-
-  void load();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  return mountPagedList(root, {
+    title: "Entities",
+    sectionClass: "list-page entities-page",
+    form: filterForm(filters, setFilters),
+    fetchPage: async (token) => {
+      const page = await api.listEntities(filters, token);
+      return { items: page.entities, next: page.next };
+    },
+    renderItems: (entities) => table(entities, entityHref),
+    emptyText: (first) => (first ? "No entities with state match these filters." : "No more entities."),
+  });
 }
 
 function table(entities, entityHref) {

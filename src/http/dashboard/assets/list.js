@@ -1,11 +1,11 @@
 // The instance list: filters (status, name, id prefix, created time), paging with the
 // API's continuation token, and a refresh every few seconds while the tab is visible.
 
-import { h, replaceChildren } from "./dom.js";
+import { h } from "./dom.js";
 import { ALL_STATUSES, formatInline, formatRelative, formatTime } from "./format.js";
-import { errorBox, statusPill } from "./widgets.js";
+import { mountPagedList } from "./pagedList.js";
+import { statusPill } from "./widgets.js";
 
-const REFRESH_MS = 3000;
 const PAGE_SIZES = [20, 50, 100, 200];
 
 /** Filters as kept in the page's hash: `#/?status=Running,Failed&name=…&prefix=…&from=…&to=…&top=…`. */
@@ -38,106 +38,18 @@ function toIso(local) {
 
 /** Mounts the list into `root`; returns a function that stops its refreshing. */
 export function mountListPage(root, { api, filters, hrefOf, setFilters }) {
-  // tokens[i] is the continuation token that fetches page i (page 0 needs none).
-  const state = {
-    loads: 0,
-    tokens: [undefined],
-    page: 0,
-    next: undefined,
-    instances: [],
-    error: undefined,
-    stopped: false,
-  };
-  let timer;
-
-  const results = h("div", { class: "results" });
-  const pager = h("div", { class: "pager" });
-  const updated = h("span", { class: "muted updated" });
-  replaceChildren(
-    root,
-    h(
-      "section",
-      { class: "list-page" },
-      h("div", { class: "page-head" }, h("div", { class: "title-line" }, h("h1", null, "Instances"), updated)),
-      filterForm(filters, setFilters),
-      results,
-      pager,
-    ),
-  );
-
-  async function load() {
-    clearTimeout(timer);
-    // A refresh still in flight when the page changes must not render the old page after it.
-    const seq = ++state.loads;
-    let page;
-    let error;
-    try {
+  return mountPagedList(root, {
+    title: "Instances",
+    sectionClass: "list-page",
+    form: filterForm(filters, setFilters),
+    fetchPage: async (token) => {
       const query = { ...filters, from: toIso(filters.from), to: toIso(filters.to) };
-      page = await api.list(query, state.tokens[state.page]);
-    } catch (caught) {
-      error = caught;
-    }
-    if (state.stopped || seq !== state.loads) return;
-    state.error = error;
-    if (page) {
-      state.instances = page.instances;
-      state.next = page.next;
-    }
-    render();
-    timer = setTimeout(function again() {
-      if (document.hidden) timer = setTimeout(again, REFRESH_MS);
-      else void load();
-    }, REFRESH_MS);
-  }
-
-  function render() {
-    updated.textContent = `updated ${formatTime(Date.now()).slice(11)}`;
-    if (state.error) {
-      replaceChildren(results, errorBox(state.error));
-    } else if (state.instances.length === 0) {
-      replaceChildren(
-        results,
-        h("div", { class: "empty" }, state.page === 0 ? "No instances match these filters." : "No more instances."),
-      );
-    } else {
-      replaceChildren(results, table(state.instances, hrefOf));
-    }
-    const go = (page) => {
-      state.page = page;
-      void load();
-    };
-    replaceChildren(
-      pager,
-      h(
-        "button",
-        { type: "button", class: "btn", disabled: state.page === 0, on: { click: () => go(state.page - 1) } },
-        "← Previous",
-      ),
-      h("span", { class: "muted" }, `Page ${state.page + 1}`),
-      h(
-        "button",
-        {
-          type: "button",
-          class: "btn",
-          disabled: !state.next,
-          dataset: { action: "next-page" },
-          on: {
-            click: () => {
-              state.tokens[state.page + 1] = state.next;
-              go(state.page + 1);
-            },
-          },
-        },
-        "Next →",
-      ),
-    );
-  }
-
-  void load();
-  return () => {
-    state.stopped = true;
-    clearTimeout(timer);
-  };
+      const page = await api.list(query, token);
+      return { items: page.instances, next: page.next };
+    },
+    renderItems: (instances) => table(instances, hrefOf),
+    emptyText: (first) => (first ? "No instances match these filters." : "No more instances."),
+  });
 }
 
 function table(instances, hrefOf) {
