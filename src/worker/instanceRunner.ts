@@ -117,12 +117,11 @@ export class InstanceRunner {
   }
 
   /**
-   * Processes the instance's due inbox messages: those the poll brought along, if given (the
-   * runner was idle then, so nothing of its own consumed them since), else read afresh.
+   * Processes the due inbox messages the poll brought along (the runner was idle then, so
+   * nothing of its own can have consumed them since).
    */
-  processInbox(polled?: InboxMessage[]): Promise<void> {
+  processInbox(messages: InboxMessage[]): Promise<void> {
     return this.enqueue(async () => {
-      const messages = polled ?? (await this.host.store.readInbox(this.instanceId, this.host.now()));
       if (messages.length === 0) return;
       await this.advance(
         messages.map((m) => m.event),

@@ -3,13 +3,7 @@ import { DEFAULT_QUEUE } from "../../definitions/queue.js";
 import { toFailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
-import {
-  type ActivityResultDelivery,
-  type EpisodeCommit,
-  type EpisodeCommitResult,
-  isTerminal,
-  type NewInstance,
-} from "../store.js";
+import { type ActivityResultDelivery, type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
 import type { InstanceOperations } from "./instances.js";
 import type { QueueOperations } from "./queues.js";
 
@@ -105,14 +99,6 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
   let parentsNotified = false;
 
   const commitOne = (c: EpisodeCommit): EpisodeCommitResult => {
-    // An eager start (as the worker makes them) writes its instance as the episode leaves it,
-    // in one INSERT: not a Pending row and then an UPDATE of the status and lease columns it
-    // just wrote, with their indexes (the costliest statement of a workflow at 500 in flight).
-    const started = c.create && isFreshStart(c, c.create) ? c.create : undefined;
-    if (c.create && !started) {
-      const refusal = instances.create(c.create, { startMessage: false });
-      if (refusal) return { ok: false, reason: "refused", error: refusal };
-    }
     const finished = isTerminal(c.status);
     const newLeaseToken = c.acquireLease ? c.leaseToken + 1 : c.leaseToken;
     const release = c.releaseLease || finished;
@@ -136,8 +122,11 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
       leaseExpiresAt: c.leaseExpiresAt,
     };
     let advanced: { id: number } | undefined;
-    if (started) {
-      const created = instances.createStarted(started, {
+    if (c.create) {
+      // An eager start writes its instance as the episode leaves it, in one INSERT: not a
+      // Pending row and then an UPDATE of the status and lease columns it just wrote, with
+      // their indexes (the costliest statement of a workflow at 500 in flight).
+      const created = instances.createStarted(c.create, {
         status: c.status,
         output: row.output,
         failure: row.failure,
@@ -248,17 +237,6 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
       });
     },
   };
-}
-
-/** An eager start whose fence the new row passes by construction (the worker's, always). */
-function isFreshStart(c: EpisodeCommit, create: NewInstance): boolean {
-  return (
-    c.acquireLease &&
-    c.leaseToken === 0 &&
-    c.historyLength === 0 &&
-    create.instanceId === c.instanceId &&
-    create.executionId === c.executionId
-  );
 }
 
 function failureOf(c: EpisodeCommit) {

@@ -86,15 +86,11 @@ export function instanceOperations(db: Database.Database) {
     .pluck();
 
   const operations = {
-    /**
-     * Creates one instance (inside the caller's transaction); returns the refusal, if any.
-     * `startMessage: false` for an eager start, whose ExecutionStarted goes straight to history.
-     */
-    create(request: NewInstance, { startMessage = true }: { startMessage?: boolean } = {}): Error | undefined {
+    /** Creates one instance (inside the caller's transaction); returns the refusal, if any. */
+    create(request: NewInstance): Error | undefined {
       const refusal = makeRoom(request);
       if (refusal) return refusal;
       insertInstance.run(newRow(request));
-      if (!startMessage) return undefined;
       const visibleAt = Math.max(request.createdAt, request.startAt ?? 0);
       operations.send(request.instanceId, request.executionId, executionStartedEvent(request), visibleAt);
       return undefined;
