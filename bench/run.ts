@@ -27,10 +27,10 @@ import { checkTargets } from "./targets.js";
 const config = benchConfig();
 const machine = machineFacts();
 const collectGarbage = exposeGc();
-// BENCH_ONLY (a part of a scenario's label, or "fan-out", "list", "entities", "postgres")
-// runs a subset, e.g. under a profiler.
+// BENCH_ONLY (parts of scenario labels, comma-separated, or "fan-out", "list", "entities",
+// "postgres") runs a subset, e.g. "raw,engine" under a profiler.
 const only = process.env.BENCH_ONLY;
-const selected = (label: string): boolean => !only || label.includes(only);
+const selected = (label: string): boolean => !only || only.split(",").some((part) => label.includes(part));
 
 /** The scenarios of one durability, as thunks so each round can run them in its own order. */
 function scenarios(durability: Durability): (() => Promise<Measurement>)[] {

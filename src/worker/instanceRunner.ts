@@ -82,11 +82,15 @@ export class InstanceRunner {
   lastActiveAt: number;
   /** Do not poll this instance again before this time (after a failed episode). */
   backoffUntil = 0;
-  /** Set when a poll left this instance out because it was busy. */
+  /** Set when a poll left this instance out because it was taking its inbox. */
   missedPoll = false;
+  /** Set when a poll was cut short by the worker's limit while this instance was busy. */
+  heldRoom = false;
   private executor: OrchestrationExecutor | undefined;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  /** Episodes queued or running that consume inbox messages (a poll's), as opposed to local results. */
+  private inboxQueued = 0;
   /**
    * Local results waiting for the episode queued to take them. Results that arrive while an
    * episode runs are fed to the next one together, with one commit: a fan-out of 1,000
@@ -117,17 +121,33 @@ export class InstanceRunner {
   }
 
   /**
-   * Processes the due inbox messages the poll brought along (the runner was idle then, so
-   * nothing of its own can have consumed them since).
+   * True while an episode that consumes inbox messages is queued or running: a poll must
+   * leave the instance out then, or it would hand the same messages over twice. Episodes of
+   * local results and eager starts consume none, so a poll may bring the instance's messages
+   * meanwhile (they queue behind); leaving it out for those had every poll made during a
+   * sequential workflow (its instance is nearly always busy with one) wake another poll.
+   */
+  get takesInbox(): boolean {
+    return this.inboxQueued > 0;
+  }
+
+  /**
+   * Processes the due inbox messages the poll brought along (no inbox episode of the runner
+   * was queued then, and no other episode consumes messages, so none of them is consumed yet).
    */
   processInbox(messages: InboxMessage[]): Promise<void> {
+    this.inboxQueued++;
     return this.enqueue(async () => {
-      if (messages.length === 0) return;
-      await this.advance(
-        messages.map((m) => m.event),
-        messages.map((m) => m.id),
-        [],
-      );
+      try {
+        if (messages.length === 0) return;
+        await this.advance(
+          messages.map((m) => m.event),
+          messages.map((m) => m.id),
+          [],
+        );
+      } finally {
+        this.inboxQueued--;
+      }
     });
   }
 
@@ -191,9 +211,11 @@ export class InstanceRunner {
     const run = this.queue.then(work).finally(() => {
       this.queued--;
       this.lastActiveAt = this.host.now();
-      // A poll skipped this instance while it was busy: messages may be waiting for it now.
-      if (this.queued === 0 && this.missedPoll) {
+      // A poll skipped this instance while it took its inbox: messages may be waiting for it
+      // now. Or the worker's limit stopped a poll: this instance no longer counts against it.
+      if ((this.inboxQueued === 0 && this.missedPoll) || (this.queued === 0 && this.heldRoom)) {
         this.missedPoll = false;
+        this.heldRoom = false;
         this.host.wakeUp();
       }
     });

@@ -281,12 +281,14 @@ class PerdureWorker implements Worker, RunnerHost {
     const now = this.now();
     const busy: string[] = [];
     for (const runner of this.runners.values()) {
-      if (runner.isBusy) runner.missedPoll = true;
-      if (runner.isBusy || runner.backoffUntil > now) busy.push(runner.instanceId);
+      if (runner.takesInbox) runner.missedPoll = true;
+      if (runner.takesInbox || runner.backoffUntil > now) busy.push(runner.instanceId);
     }
     const advancing = this.advancing();
     const leasing = this.peers.leasing(now);
-    // At the limit, a busy runner's next idle moment wakes the loop (it missed this poll).
+    // At the limit, a busy runner's next idle moment wakes the loop.
+    if (advancing >= this.maxOrchestrations)
+      for (const runner of this.runners.values()) runner.heldRoom ||= runner.isBusy;
     // Workers that compete take small bites, so that a burst is shared out among them rather
     // than taken whole by the first to poll (a full bite makes the loop poll again at once).
     const room = Math.min(leasing ? COMPETING_POLL_SIZE : 100, this.maxOrchestrations - advancing);

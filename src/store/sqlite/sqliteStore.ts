@@ -73,6 +73,8 @@ export class SqliteStore implements Store {
   /** Runs a function in an IMMEDIATE transaction; made once (db.transaction() costs ~5 us a call). */
   private readonly immediate: (fn: () => unknown) => unknown;
   private commits = 0;
+  /** total_changes() after the last write: what the next one is compared with. */
+  private changesCounted = 0;
   private closed = false;
 
   constructor(filename: string, options: SqliteStoreOptions = {}) {
@@ -108,6 +110,7 @@ export class SqliteStore implements Store {
     this.queries = queryOperations(this.db);
     this.entities = entityOperations(this.db, this.instances);
     this.totalChanges = this.db.prepare("SELECT total_changes()").pluck();
+    this.changesCounted = this.totalChanges.get() as number;
     this.immediate = this.db.transaction((fn: () => unknown) => fn()).immediate;
   }
 
@@ -350,11 +353,19 @@ export class SqliteStore implements Store {
   /** Runs `fn` in one IMMEDIATE transaction (it takes the write lock up front, avoiding upgrade deadlocks). */
   private write<T>(fn: () => T): T {
     this.assertOpen();
-    const before = this.totalChanges.get() as number;
-    const result = this.immediate(fn) as T;
-    // A transaction that changed nothing writes nothing to the WAL, so it is not a commit.
-    if ((this.totalChanges.get() as number) > before) this.commits++;
-    return result;
+    let result: T | undefined;
+    let committed = false;
+    try {
+      result = this.immediate(fn) as T;
+      committed = true;
+    } finally {
+      // A transaction that changed nothing writes nothing to the WAL, so it is not a commit.
+      // Only this connection's writes move the count (rolled back ones too), all from here.
+      const changes = this.totalChanges.get() as number;
+      if (committed && changes > this.changesCounted) this.commits++;
+      this.changesCounted = changes;
+    }
+    return result as T;
   }
 
   private notify(notification: StoreNotification): void {
