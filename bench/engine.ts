@@ -9,6 +9,8 @@ export interface Engine {
   client: Client;
   worker: Worker;
   store: SqliteStore;
+  /** The store's database file. */
+  file: string;
   /** Commits made so far: by the client's starts, and by everything else (the worker). */
   commits(): { client: number; worker: number };
   dispose(): Promise<void>;
@@ -35,6 +37,7 @@ export async function startEngine(durability: Durability): Promise<Engine> {
     client,
     worker,
     store,
+    file: db.file,
     commits: () => ({ client: clientCommits, worker: store.commitCount - clientCommits }),
     dispose: async () => {
       await worker.stop();

@@ -2,7 +2,7 @@ import type { Durability } from "./config.js";
 import type { LatencySummary } from "./stats.js";
 
 /** The scenarios, in the order the tables list them. */
-export type ScenarioKind = "plain" | "raw-sqlite" | "engine-sequential" | "engine-throughput";
+export type ScenarioKind = "plain" | "raw-sqlite" | "raw-sqlite-paged" | "engine-sequential" | "engine-throughput";
 
 /** What one round of one scenario measured. */
 export interface ScenarioResult {
@@ -18,6 +18,8 @@ export interface ScenarioResult {
   latencyMs: LatencySummary;
   /** Store commits per workflow; only for the engine. */
   commits?: { client: number; worker: number };
+  /** WAL frames (pages written) per commit, counted in an untimed run; for the sequential scenarios. */
+  pagesPerCommit?: number;
   /** Highest resident set size seen during the scenario, in MiB. */
   peakRssMiB: number;
   /** Which round (from 1) measured it: the targets compare scenarios of the same round. */
@@ -31,6 +33,8 @@ export function scenarioLabel(r: Pick<ScenarioResult, "kind" | "inFlight">): str
       return "plain function calls";
     case "raw-sqlite":
       return "raw SQLite, 4 INSERT txns";
+    case "raw-sqlite-paged":
+      return "raw SQLite, 4 txns of engine size";
     case "engine-sequential":
       return "engine, sequential";
     case "engine-throughput":

@@ -17,7 +17,7 @@ import { keepPgSection } from "./postgres/report.js";
 import { runPostgresBench } from "./postgresStep.js";
 import { benchmarksMarkdown, resultsTable, targetLines } from "./report.js";
 import { type Measurement, type ScenarioResult, scenarioLabel } from "./result.js";
-import { engineSequential } from "./scenarios/engineSequential.js";
+import { enginePagesPerCommit, engineSequential } from "./scenarios/engineSequential.js";
 import { engineThroughput } from "./scenarios/engineThroughput.js";
 import { plainCalls } from "./scenarios/plainCalls.js";
 import { rawSqlite } from "./scenarios/rawSqlite.js";
@@ -33,10 +33,14 @@ const only = process.env.BENCH_ONLY;
 const selected = (label: string): boolean => !only || only.split(",").some((part) => label.includes(part));
 
 /** The scenarios of one durability, as thunks so each round can run them in its own order. */
-function scenarios(durability: Durability): (() => Promise<Measurement>)[] {
+function scenarios(durability: Durability, enginePages: number): (() => Promise<Measurement>)[] {
   const all: [string, () => Promise<Measurement>][] = [
     [scenarioLabel({ kind: "plain", inFlight: 1 }), () => plainCalls(durability, config)],
     [scenarioLabel({ kind: "raw-sqlite", inFlight: 1 }), () => rawSqlite(durability, config)],
+    [
+      scenarioLabel({ kind: "raw-sqlite-paged", inFlight: 1 }),
+      () => rawSqlite(durability, config, Math.max(2, Math.round(enginePages))),
+    ],
     [scenarioLabel({ kind: "engine-sequential", inFlight: 1 }), () => engineSequential(durability, config)],
     ...config.inFlight.map((n): [string, () => Promise<Measurement>] => [
       scenarioLabel({ kind: "engine-throughput", inFlight: n }),
@@ -61,9 +65,9 @@ async function measure(run: () => Promise<Measurement>, round: number): Promise<
 }
 
 /** The chain scenarios of one round, each durability in a rotated order. */
-async function chainRound(round: number, results: ScenarioResult[]): Promise<void> {
+async function chainRound(round: number, results: ScenarioResult[], enginePages: number): Promise<void> {
   for (const durability of config.durabilities) {
-    const jobs = scenarios(durability);
+    const jobs = scenarios(durability, enginePages);
     // Rotate the order each round: no scenario always runs first, or always after the engine.
     const rotated = [...jobs.slice(round % jobs.length), ...jobs.slice(0, round % jobs.length)];
     for (const job of rotated) {
@@ -101,8 +105,12 @@ async function main(): Promise<void> {
   );
   const results: ScenarioResult[] = [];
   const fanOuts: FanOutResult[] = [];
+  // The raw baseline "of engine size" writes as many pages per transaction as an engine commit.
+  const enginePages = selected(scenarioLabel({ kind: "raw-sqlite-paged", inFlight: 1 }))
+    ? await enginePagesPerCommit(config)
+    : 1;
   for (let round = 0; round < config.rounds; round++) {
-    await chainRound(round, results);
+    await chainRound(round, results, enginePages);
     if (selected("fan-out")) await fanOutRound(round, fanOuts);
   }
   const sections: string[] = [];

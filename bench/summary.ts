@@ -26,7 +26,7 @@ export function summarize(results: readonly ScenarioResult[], durability: Durabi
     const key = `${r.kind}/${r.inFlight}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const order = ["plain", "raw-sqlite", "engine-sequential", "engine-throughput"];
+  const order = ["plain", "raw-sqlite", "raw-sqlite-paged", "engine-sequential", "engine-throughput"];
   return [...groups.values()]
     .map((rounds) => {
       const values = rounds.map(headline);

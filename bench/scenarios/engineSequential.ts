@@ -1,13 +1,42 @@
 import type { BenchConfig, Durability } from "../config.js";
-import { commitsPerWorkflow, runWorkflow, startEngine } from "../engine.js";
+import { commitsPerWorkflow, type Engine, runWorkflow, startEngine } from "../engine.js";
 import type { Measurement } from "../result.js";
 import { summarize } from "../stats.js";
+import { countWalFrames } from "../walFrames.js";
+
+/** Workflows run, untimed, to count the pages a commit writes. */
+const FRAME_COUNT_WORKFLOWS = 20;
+
+/** Pages (WAL frames) an engine commit writes, over sequential workflows run untimed. */
+async function countPagesPerCommit(engine: Engine): Promise<number> {
+  const before = engine.commits();
+  const frames = await countWalFrames(engine.file, async () => {
+    for (let i = 0; i < FRAME_COUNT_WORKFLOWS; i++) await runWorkflow(engine, i);
+  });
+  const commits = commitsPerWorkflow(before, engine.commits(), FRAME_COUNT_WORKFLOWS);
+  return frames / FRAME_COUNT_WORKFLOWS / (commits.client + commits.worker);
+}
+
+/**
+ * How many pages a sequential workflow's commits write, on average: what the raw baseline
+ * "of engine size" writes per transaction. Pages do not depend on the durability setting.
+ */
+export async function enginePagesPerCommit(config: BenchConfig): Promise<number> {
+  const engine = await startEngine("normal");
+  try {
+    for (let i = 0; i < config.warmup; i++) await runWorkflow(engine, i);
+    return await countPagesPerCommit(engine);
+  } finally {
+    await engine.dispose();
+  }
+}
 
 /** One workflow at a time, start → waitForCompletion: the latency a lone caller sees. */
 export async function engineSequential(durability: Durability, config: BenchConfig): Promise<Measurement> {
   const engine = await startEngine(durability);
   try {
     for (let i = 0; i < config.warmup; i++) await runWorkflow(engine, i);
+    const pagesPerCommit = await countPagesPerCommit(engine);
     const before = engine.commits();
     const latencies: number[] = [];
     const started = performance.now();
@@ -26,6 +55,7 @@ export async function engineSequential(durability: Durability, config: BenchConf
       workflowsPerSecond: config.sequential / seconds,
       latencyMs: summarize(latencies),
       commits: commitsPerWorkflow(before, engine.commits(), config.sequential),
+      pagesPerCommit,
     };
   } finally {
     await engine.dispose();
