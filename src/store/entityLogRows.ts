@@ -1,4 +1,4 @@
-import { ENTITY_OPERATION_LOG_SIZE, type EntityOperationRecord } from "./entityStore.js";
+import { ENTITY_OPERATION_LOG_SIZE, type EntityCommit, type EntityOperationRecord } from "./entityStore.js";
 
 // The entity_operations table of both stores (migration 0004) holds one row per committed
 // batch that applied something: (entity_name, entity_key, batch, applied_at, entries), where
@@ -48,4 +48,27 @@ export function decodeRows(rows: readonly LogRow[], limit: number): EntityOperat
  */
 export function mayNeedPrune(c: { leaseToken: number }): boolean {
   return c.leaseToken > ENTITY_OPERATION_LOG_SIZE;
+}
+
+/** What an entity's operation log needs of a commit: its entity, its lease token (the row's batch number), its records. */
+export type LoggedBatch = Pick<EntityCommit, "name" | "key" | "leaseToken" | "operations" | "now">;
+
+/**
+ * The log entries of locks taken away from an orchestration that ended (or was terminated)
+ * holding them. Each entry's row is numbered by the lease token its entity had before the
+ * release bumped it: no batch committed under that token (a batch's commit moves the token
+ * past the one it logs under), and every later batch logs under a higher one.
+ */
+export function forcedUnlocks(
+  released: readonly { name: string; key: string; leaseToken: number }[],
+  instanceId: string,
+  now: number,
+): LoggedBatch[] {
+  return released.map(({ name, key, leaseToken }) => ({
+    name,
+    key,
+    leaseToken,
+    now,
+    operations: [{ kind: "unlock", sender: { kind: "orchestration", instanceId }, appliedAt: now, ok: true }],
+  }));
 }

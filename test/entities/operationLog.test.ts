@@ -93,6 +93,35 @@ describe("an entity's recent operations", () => {
     ]);
   });
 
+  it("records the release of the locks an orchestration held when it ended", async () => {
+    const holdsOn = orchestration("holdsOn", async (ctx, key: string) => {
+      await ctx.lockEntities([account, key]);
+      const balance = await ctx.callEntity(account, key, "balance");
+      if (balance === 0) throw new Error("nothing to audit");
+      return balance;
+    });
+    const releasesLast = orchestration("releasesLast", async (ctx, key: string) => {
+      const lock = await ctx.lockEntities([account, key]);
+      lock.release();
+      return "released";
+    });
+    await h.startWorker({ orchestrations: [holdsOn, releasesLast], activities: [], entities: [account] });
+    const failed = await h.client.start(holdsOn, "carol");
+    expect((await h.client.waitForCompletion(failed)).runtimeStatus).toBe("Failed");
+    const released = await h.client.start(releasesLast, "carol");
+    expect((await h.client.waitForCompletion(released)).output).toBe("released");
+    // The unlock the last one sent arrives after its end took the lock away: logged once.
+    await waitFor(async () => (await h.client.getEntityOperations(account, "carol")).pending === 0, "the unlock");
+    const { operations } = await h.client.getEntityOperations(account, "carol");
+    expect(operations.map((o) => [o.kind, o.operation ?? null, o.sender])).toEqual([
+      ["unlock", null, { kind: "orchestration", instanceId: released }],
+      ["lock", null, { kind: "orchestration", instanceId: released }],
+      ["unlock", null, { kind: "orchestration", instanceId: failed }],
+      ["call", "balance", { kind: "orchestration", instanceId: failed }],
+      ["lock", null, { kind: "orchestration", instanceId: failed }],
+    ]);
+  });
+
   it("keeps the last 20 of a long batch, cuts long inputs, and counts what waits", async () => {
     const long = "x".repeat(500);
     for (let i = 0; i < 30; i++) await h.client.signalEntity(account, "bob", "deposit", i);

@@ -281,6 +281,18 @@ export function entityContract(c: ContractKit): void {
       expect(s.messages.map((m) => m.input)).toEqual([1]);
       expect((await peek("b")).messages).toEqual([]);
       expect((await c.store.getEntity("counter", "a"))?.lockedBy).toBeUndefined();
+      // The log says who let go: the lock, then its release by the ended orchestration.
+      const { operations } = await c.store.getEntityOperations("counter", "a", 10);
+      expect(operations.map((o) => [o.kind, o.sender, o.ok])).toEqual([
+        ["unlock", { kind: "orchestration", instanceId: "owner" }, true],
+      ]);
+      // w1 still holds the entity's lease: its next batch, under the token the release left,
+      // lands, and its log entry comes after the unlock.
+      const after = await peek("a");
+      const record = { kind: "signal" as const, operation: "add", sender: { kind: "client" as const }, appliedAt: T0 };
+      expect((await commitOne(batch(after, { operations: [{ ...record, ok: true }] }))).ok).toBe(true);
+      const kinds = (await c.store.getEntityOperations("counter", "a", 10)).operations.map((o) => o.kind);
+      expect(kinds).toEqual(["signal", "unlock"]);
     });
 
     it("terminating an instance releases its locks and drops its lock requests", async () => {
@@ -294,6 +306,9 @@ export function entityContract(c: ContractKit): void {
       const a = await snapshotOf("a");
       await c.store.terminateInstance("owner", "stop", T0 + 1);
       expect((await peek("a")).lock).toBeUndefined();
+      expect((await c.store.getEntityOperations("counter", "a", 10)).operations).toEqual([
+        { kind: "unlock", sender: { kind: "orchestration", instanceId: "owner" }, appliedAt: T0 + 1, ok: true },
+      ]);
       expect((await peek("b")).messages).toEqual([]);
       // A batch read before the termination still carries the old token: it is fenced out.
       expect((await commitOne(batch(a, { lock: sender }))).ok).toBe(false);

@@ -17,6 +17,26 @@ import type { InstanceOperations, Tables } from "./instances.js";
 
 export { type EntityTables, entityTablesIn } from "./entityTables.js";
 
+/**
+ * SQL: takes the locks of the entities that `join` (on `x`, an entities row) and `where`
+ * select from their holders, in key order (as every statement that locks several entity
+ * rows does), and logs an "unlock" by the holder at time `now` for each.
+ */
+function releaseLocks(e: EntityTables, join: string, now: string, where = "true"): string {
+  const entry = `json_build_array(json_build_object('kind', 'unlock', 'ok', true,
+    'sender', json_build_object('kind', 'orchestration', 'instanceId', l.lock_owner)))::text`;
+  return `WITH locked AS (
+      SELECT x.entity_name, x.entity_key, x.lock_owner, ${now} AS now FROM ${e.entities} x ${join}
+      WHERE x.lock_owner IS NOT NULL AND ${where}
+      ORDER BY x.entity_name, x.entity_key FOR UPDATE OF x),
+    released AS (
+      UPDATE ${e.entities} x SET lock_owner = NULL, lock_execution = NULL, lease_token = x.lease_token + 1
+      FROM locked l WHERE x.entity_name = l.entity_name AND x.entity_key = l.entity_key
+      RETURNING x.entity_name, x.entity_key, x.lease_token - 1 AS batch, l.now, ${entry} AS entries)
+    INSERT INTO ${e.operations} (entity_name, entity_key, batch, applied_at, entries)
+    SELECT entity_name, entity_key, batch, now, entries FROM released`;
+}
+
 interface MessageRow {
   entity_name: string;
   entity_key: string;
@@ -89,17 +109,16 @@ export function entityOperations(db: Database, t: Tables, e: EntityTables, insta
         SELECT * FROM ${e.messages} x WHERE x.entity_name = r.name AND x.entity_key = r.key AND x.visible_at <= $4
           AND (r.owner IS NULL OR x.sender_instance = r.owner)
         ORDER BY x.id LIMIT $5) m`,
-    releaseLocksOfExecutions: `UPDATE ${e.entities} SET lock_owner = NULL, lock_execution = NULL, lease_token = lease_token + 1
-      WHERE (entity_name, entity_key) IN (
-        SELECT entity_name, entity_key FROM ${e.entities}
-        WHERE lock_owner IS NOT NULL AND (lock_owner, lock_execution) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-        ORDER BY entity_name, entity_key FOR UPDATE)`,
+    // Each lock taken from an ended execution gets an "unlock" entry in its entity's log (see forcedUnlocks).
+    releaseLocksOfExecutions: releaseLocks(
+      e,
+      `JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS r(instance, execution, now)
+         ON x.lock_owner = r.instance AND x.lock_execution = r.execution`,
+      "r.now",
+    ),
     dropLockRequestsOfExecutions: `DELETE FROM ${e.messages} WHERE kind = 'lock'
       AND (sender_instance, sender_execution) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    releaseLocksOfInstance: `UPDATE ${e.entities} SET lock_owner = NULL, lock_execution = NULL, lease_token = lease_token + 1
-      WHERE (entity_name, entity_key) IN (
-        SELECT entity_name, entity_key FROM ${e.entities} WHERE lock_owner = $1
-        ORDER BY entity_name, entity_key FOR UPDATE)`,
+    releaseLocksOfInstance: releaseLocks(e, "", "$2::bigint", "x.lock_owner = $1"),
     dropLockRequestsOfInstance: `DELETE FROM ${e.messages} WHERE kind = 'lock' AND sender_instance = $1`,
     leaseOwners: `SELECT DISTINCT lease_owner FROM ${e.entities} WHERE lease_owner IS NOT NULL`,
     releaseLeases: `UPDATE ${e.entities} SET lease_owner = NULL, lease_expires_at = NULL WHERE (entity_name, entity_key) IN (
@@ -234,14 +253,14 @@ export function entityOperations(db: Database, t: Tables, e: EntityTables, insta
       const ended = committed.filter((c) => isTerminal(c.status) || c.continueAsNew);
       if (ended.length > 0) {
         const columns = [ended.map((c) => c.instanceId), ended.map((c) => c.executionId)];
-        sendOnly(tx.query(sql.releaseLocksOfExecutions, columns));
+        sendOnly(tx.query(sql.releaseLocksOfExecutions, [...columns, ended.map((c) => c.now)]));
         sendOnly(tx.query(sql.dropLockRequestsOfExecutions, columns));
       }
     },
 
     /** Termination hook, inside its transaction: the instance's locks go, and its pending lock requests. */
-    async releaseLocksOf(tx: Tx, instanceId: string): Promise<void> {
-      await tx.query(sql.releaseLocksOfInstance, [instanceId]);
+    async releaseLocksOf(tx: Tx, instanceId: string, now: number): Promise<void> {
+      await tx.query(sql.releaseLocksOfInstance, [instanceId, now]);
       await tx.query(sql.dropLockRequestsOfInstance, [instanceId]);
     },
 

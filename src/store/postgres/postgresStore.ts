@@ -159,7 +159,7 @@ export class PostgresStore implements Store {
     const previous = await this.write(async (tx) => {
       const status = await this.management.terminate(tx, instanceId, reason, now);
       if (!isTerminal(status)) {
-        await this.entities.releaseLocksOf(tx, instanceId);
+        await this.entities.releaseLocksOf(tx, instanceId, now);
         await this.notifications.publish(tx, { work: true, finished: [{ instanceId, status: "Terminated" }] });
       }
       return status;

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { encode } from "../../history/serialization.js";
+import { forcedUnlocks } from "../entityLogRows.js";
 import type {
   EntityCleanup,
   EntityCommit,
@@ -16,6 +17,15 @@ import type {
 import { type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
 import { entityLogOperations } from "./entityLog.js";
 import type { InstanceOperations } from "./instances.js";
+
+/** An entity whose lock an ended orchestration lost, with the lease token it had until then. */
+interface Released {
+  name: string;
+  key: string;
+  leaseToken: number;
+}
+// The token before the release's bump numbers the log row (see forcedUnlocks).
+const releasedColumns = "entity_name AS name, entity_key AS key, lease_token - 1 AS leaseToken";
 
 /** SQL: the orchestration execution (instance_id, execution_id given by the caller's columns) is still active. */
 const activeExecution = (instanceColumn: string, executionColumn: string): string =>
@@ -113,15 +123,16 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
     `INSERT INTO inbox (instance_id, execution_id, visible_at, event)
      SELECT @instanceId, @executionId, @now, @event WHERE ${activeExecution("@instanceId", "@executionId")}`,
   );
-  const releaseLocksOfExecution = db.prepare(
+  const releaseLocksOfExecution = db.prepare<[string, string], Released>(
     `UPDATE entities SET lock_owner = NULL, lock_execution = NULL, lease_token = lease_token + 1
-     WHERE lock_owner = ? AND lock_execution = ?`,
+     WHERE lock_owner = ? AND lock_execution = ? RETURNING ${releasedColumns}`,
   );
   const dropLockRequestsOfExecution = db.prepare(
     "DELETE FROM entity_messages WHERE kind = 'lock' AND sender_instance = ? AND sender_execution = ?",
   );
-  const releaseLocksOfInstance = db.prepare(
-    "UPDATE entities SET lock_owner = NULL, lock_execution = NULL, lease_token = lease_token + 1 WHERE lock_owner = ?",
+  const releaseLocksOfInstance = db.prepare<[string], Released>(
+    `UPDATE entities SET lock_owner = NULL, lock_execution = NULL, lease_token = lease_token + 1
+     WHERE lock_owner = ? RETURNING ${releasedColumns}`,
   );
   const dropLockRequestsOfInstance = db.prepare(
     "DELETE FROM entity_messages WHERE kind = 'lock' AND sender_instance = ?",
@@ -243,7 +254,8 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
           sent = true;
         }
         if (isTerminal(c.status) || c.continueAsNew) {
-          releaseLocksOfExecution.run(c.instanceId, c.executionId);
+          const released = releaseLocksOfExecution.all(c.instanceId, c.executionId);
+          if (released.length > 0) log.append(forcedUnlocks(released, c.instanceId, c.now));
           dropLockRequestsOfExecution.run(c.instanceId, c.executionId);
         }
       });
@@ -251,8 +263,9 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
     },
 
     /** Termination hook: the instance's locks go, and so do its pending lock requests. */
-    releaseLocksOf(instanceId: string): void {
-      releaseLocksOfInstance.run(instanceId);
+    releaseLocksOf(instanceId: string, now: number): void {
+      const released = releaseLocksOfInstance.all(instanceId);
+      if (released.length > 0) log.append(forcedUnlocks(released, instanceId, now));
       dropLockRequestsOfInstance.run(instanceId);
     },
 

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
-import { decodeRows, encodeEntries, type LogRow, mayNeedPrune } from "../entityLogRows.js";
-import { ENTITY_OPERATION_LOG_SIZE, type EntityCommit, type EntityOperationLog } from "../entityStore.js";
+import { decodeRows, encodeEntries, type LoggedBatch, type LogRow, mayNeedPrune } from "../entityLogRows.js";
+import { ENTITY_OPERATION_LOG_SIZE, type EntityOperationLog } from "../entityStore.js";
 
 /** Rows per INSERT statement (5 parameters each, far below SQLite's limit of 32,766). */
 const ROWS_PER_INSERT = 200;
@@ -56,7 +56,7 @@ export function entityLogOperations(db: Database.Database) {
 
   return {
     /** Appends the entries of committed batches (of distinct entities) and prunes their entities' logs. */
-    append(committed: readonly EntityCommit[]): void {
+    append(committed: readonly LoggedBatch[]): void {
       const logged = committed.filter((c) => c.operations && c.operations.length > 0);
       if (logged.length === 0) return;
       for (let i = 0; i < logged.length; i += ROWS_PER_INSERT) {

@@ -140,7 +140,7 @@ export class SqliteStore implements Store {
   async terminateInstance(instanceId: string, reason: string, now: number): Promise<RuntimeStatus> {
     const previous = this.write(() => {
       const status = this.management.terminate(instanceId, reason, now);
-      if (!isTerminal(status)) this.entities.releaseLocksOf(instanceId);
+      if (!isTerminal(status)) this.entities.releaseLocksOf(instanceId, now);
       return status;
     });
     this.notify({ kind: "instance-updated", instanceId, status: "Terminated" });
