@@ -6,13 +6,19 @@ import { encode } from "../../history/serialization.js";
 import { type ActivityResultDelivery, type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
 import type { InstanceOperations } from "./instances.js";
 import type { QueueOperations } from "./queues.js";
+import type { TaskIdAllocator } from "./taskIds.js";
 
 /**
  * The write path of workers: an episode (history, consumed messages, new tasks, timers and
  * sub-orchestrations, status, the parent's notice) lands whole or not at all, and only
  * while its lease token is current.
  */
-export function episodeOperations(db: Database.Database, instances: InstanceOperations, queues: QueueOperations) {
+export function episodeOperations(
+  db: Database.Database,
+  instances: InstanceOperations,
+  queues: QueueOperations,
+  newTaskIds: TaskIdAllocator,
+) {
   const advance = db.prepare<Record<string, unknown>, { id: number }>(
     `UPDATE instances SET status = @status, output = @output, failure = @failure,
        custom_status = CASE WHEN @setCustomStatus THEN @customStatus ELSE custom_status END,
@@ -41,9 +47,9 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
   const consumeMessage = db.prepare("DELETE FROM inbox WHERE id = ? AND instance_id = ?");
   const deleteTask = db.prepare("DELETE FROM activity_tasks WHERE id = ? AND instance_id = ?");
   const insertTask = db.prepare(
-    `INSERT INTO activity_tasks (instance_id, execution_id, step, attempt, name, input, visible_at,
+    `INSERT INTO activity_tasks (id, instance_id, execution_id, step, attempt, name, input, visible_at,
        lease_owner, lease_token, lease_expires_at, queue)
-     VALUES (@instanceId, @executionId, @step, @attempt, @name, @input, @now, @leaseOwner, 1, @leaseExpiresAt, @queue)`,
+     VALUES (@id, @instanceId, @executionId, @step, @attempt, @name, @input, @now, @leaseOwner, 1, @leaseExpiresAt, @queue)`,
   );
   const cancelTimer = db.prepare(
     `DELETE FROM inbox WHERE instance_id = ? AND json_extract(event, '$.type') = 'TimerFired'
@@ -170,6 +176,7 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
       const leased = task.leaseToCommitter && !limited.has(queue);
       leasedTasks.push(leased);
       const row = {
+        id: newTaskIds.take(),
         instanceId: c.instanceId,
         executionId: c.executionId,
         step: task.step,
@@ -181,7 +188,8 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
         leaseExpiresAt: leased ? c.leaseExpiresAt : null,
         queue,
       };
-      return Number(insertTask.run(row).lastInsertRowid);
+      insertTask.run(row);
+      return row.id;
     });
     for (const timer of c.newTimers) {
       const fired = { type: "TimerFired" as const, timestamp: timer.fireAt, step: timer.step, fireAt: timer.fireAt };
@@ -215,6 +223,8 @@ export function episodeOperations(db: Database.Database, instances: InstanceOper
      * not a failure: it writes nothing and returns "lease-lost".
      */
     commit(commits: EpisodeCommit[]): EpisodeCommitResult[] {
+      // Outside the savepoints below: a reservation is undone only with the whole transaction.
+      newTaskIds.ensure(commits.reduce((sum, c) => sum + c.newTasks.length, 0));
       try {
         return commitAll(commits);
       } catch {

@@ -42,6 +42,7 @@ import { managementOperations } from "./management.js";
 import { migrate } from "./migrate.js";
 import { queryOperations } from "./queries.js";
 import { queueOperations } from "./queues.js";
+import { TaskIdAllocator } from "./taskIds.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -68,6 +69,7 @@ export class SqliteStore implements Store {
   private readonly queries: ReturnType<typeof queryOperations>;
   private readonly entities: EntityOperations;
   private readonly queues: ReturnType<typeof queueOperations>;
+  private readonly taskIds: TaskIdAllocator;
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
   private readonly totalChanges: Database.Statement;
   /** Runs a function in an IMMEDIATE transaction; made once (db.transaction() costs ~5 us a call). */
@@ -103,9 +105,10 @@ export class SqliteStore implements Store {
       throw error;
     }
     this.instances = instanceOperations(this.db);
+    this.taskIds = new TaskIdAllocator(this.db);
     this.queues = queueOperations(this.db);
     this.claims = claimOperations(this.db, this.queues);
-    this.episodes = episodeOperations(this.db, this.instances, this.queues);
+    this.episodes = episodeOperations(this.db, this.instances, this.queues, this.taskIds);
     this.management = managementOperations(this.db, this.instances, (messages) => this.entities.send(messages));
     this.queries = queryOperations(this.db);
     this.entities = entityOperations(this.db, this.instances);
@@ -358,6 +361,9 @@ export class SqliteStore implements Store {
     try {
       result = this.immediate(fn) as T;
       committed = true;
+    } catch (error) {
+      this.taskIds.discard();
+      throw error;
     } finally {
       // A transaction that changed nothing writes nothing to the WAL, so it is not a commit.
       // Only this connection's writes move the count (rolled back ones too), all from here.
