@@ -87,7 +87,7 @@ export interface ReadyInstance {
   executionId: string;
   leaseToken: number;
   historyLength: number;
-  /** True when the poll leased the instance to the caller; `leaseToken` is then the new lease's. */
+  /** True when the caller holds the instance's lease (a reserving poll took it, or it had it); `leaseToken` is then the lease's. */
   leased?: boolean;
   /** Its due inbox messages at the poll, oldest first: what `readInbox` would have returned. */
   messages: InboxMessage[];
@@ -268,10 +268,14 @@ export interface Store extends EntityStore {
 
   /**
    * Up to `limit` instances of the given queues (default: "default") with due messages and no
-   * live lease (or the worker's own), not in `busy`. Without `leaseUntil` nothing is written:
-   * the first episode's commit takes the lease (cheapest for a lone worker). With it, the
-   * instances returned are leased to the worker until then, and workers polling at the same
-   * moment get different instances (`FOR UPDATE SKIP LOCKED` where the store has it).
+   * live lease (or the worker's own), not in `busy`. The first episode's commit takes the
+   * lease (cheapest for a lone worker). With `reserveUntil` (workers that compete), the
+   * instances returned are also reserved for the worker until then, or until its first commit
+   * of each resolves, or `releaseLeases` drops them: other workers' reserving polls skip them,
+   * so that workers polling at the same moment get different instances. A store reserves by
+   * leasing the row (a write; `leased` is then set) or without a write (PostgreSQL's advisory
+   * locks): then a worker that read the instance without reserving may still commit first,
+   * and the reserver's commit is refused, as between two lone workers.
    */
   findReadyInstances(
     workerId: string,
@@ -279,7 +283,7 @@ export interface Store extends EntityStore {
     limit: number,
     busy: string[],
     queues?: string[],
-    leaseUntil?: number,
+    reserveUntil?: number,
   ): Promise<ReadyInstance[]>;
   /** Due messages of an instance's current execution, oldest first. */
   readInbox(instanceId: string, now: number): Promise<InboxMessage[]>;
@@ -305,8 +309,9 @@ export interface Store extends EntityStore {
   /** Extends every lease the worker holds. */
   renewLeases(workerId: string, leaseExpiresAt: number): Promise<void>;
   /**
-   * Gives up the worker's leases: all of them, or those of the given instances and of their
-   * activity tasks (call it only for instances none of whose tasks run in this worker).
+   * Gives up the worker's leases and reservations: all of them, or those of the given
+   * instances and of their activity tasks (call it only for instances none of whose tasks run
+   * in this worker).
    */
   releaseLeases(workerId: string, instanceIds?: string[]): Promise<void>;
   /** Workers that currently hold leases. */

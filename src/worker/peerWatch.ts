@@ -5,11 +5,13 @@ import { releaseLeasesOfDeadLocalWorkers } from "./workerIdentity.js";
 const COMPETITION_MEMORY_MS = 30_000;
 
 /**
- * Whether other workers poll the same store, and so whether ready instances are to be leased
- * as they are polled. A lone worker leaves the lease to its first commit, which saves a
- * transaction per instance; with peers, that would have every idle worker run the same first
- * episodes, all but one for nothing. Peers show by their live leases, or by taking an
- * instance this worker had read (its commit refused).
+ * Whether other workers poll the same store, and so whether ready instances are to be reserved
+ * as they are polled (`findReadyInstances`' `reserveUntil`). A lone worker polls without, and
+ * leaves the lease to its first commit: a reservation costs a transaction per instance on
+ * SQLite (a row lease), an advisory lock and its release on PostgreSQL (no write). With peers,
+ * polls that do not reserve would have every idle worker run the same first episodes, all but
+ * one for nothing. Peers show by their live leases (those of instances they run; reservations
+ * do not show), or by taking an instance this worker had read (its commit refused).
  */
 export class PeerWatch {
   private competingUntil = 0;
@@ -25,7 +27,7 @@ export class PeerWatch {
     this.memoryMs = Math.max(COMPETITION_MEMORY_MS, leaseTtlMs);
   }
 
-  /** Whether to lease instances as they are polled at `now`. */
+  /** Whether to reserve instances as they are polled at `now`. */
   leasing(now: number): boolean {
     return this.mode === "always" || now < this.competingUntil;
   }

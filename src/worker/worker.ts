@@ -292,9 +292,9 @@ class PerdureWorker implements Worker, RunnerHost {
     // Workers that compete take small bites, so that a burst is shared out among them rather
     // than taken whole by the first to poll (a full bite makes the loop poll again at once).
     const room = Math.min(leasing ? COMPETING_POLL_SIZE : 100, this.maxOrchestrations - advancing);
-    const leaseUntil = leasing ? this.leaseExpiry(now) : undefined;
+    const reserveUntil = leasing ? this.leaseExpiry(now) : undefined;
     const ready =
-      room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues], leaseUntil) : [];
+      room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues], reserveUntil) : [];
     // The claim holds the free slots while it is awaited, so the ready instances' episodes
     // start after it, when their fast path can take a slot.
     let starved = false;

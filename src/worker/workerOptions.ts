@@ -52,10 +52,11 @@ export interface WorkerOptions {
   /** How long `stop()` waits for running activities before leaving them for resumption. Default 30 s. */
   shutdownTimeoutMs?: number;
   /**
-   * When to lease ready instances as they are polled. "auto" (default): once another worker
-   * is seen on the store (it holds leases, or took an instance this one had read); a lone
-   * worker takes the lease in its first commit instead, which saves a transaction per
-   * instance. "always": from the start, for workers that know they have peers.
+   * When to reserve ready instances as they are polled, so that competing workers do not run
+   * the same first episode (PostgreSQL: an advisory lock, no write; SQLite: a row lease, a
+   * transaction). "auto" (default): once another worker is seen on the store (it holds leases,
+   * or took an instance this one had read); a lone worker needs no reservation, it takes the
+   * lease in its first commit. "always": from the start, for workers that know they have peers.
    */
   leaseOnPoll?: "auto" | "always";
 }

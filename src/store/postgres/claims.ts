@@ -6,9 +6,33 @@ import type { Database, Tx } from "./connection.js";
 import type { Tables } from "./instances.js";
 
 /**
+ * An instance is ready when it runs, nobody else holds a live lease on it, and a message of
+ * its current execution is due. Parameters: $1 the worker, $2 now, $3 its busy instances,
+ * $5 the queues it serves.
+ */
+export function readyCondition(t: Tables): string {
+  return `i.status IN ('Pending', 'Running', 'ContinuedAsNew')
+      AND (i.lease_owner IS NULL OR i.lease_owner = $1 OR i.lease_expires_at < $2)
+      AND NOT (i.instance_id = ANY($3::text[]))
+      AND i.queue = ANY($5::text[])
+      AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.instance_id = i.instance_id AND m.visible_at <= $2
+                  AND m.execution_id = i.execution_id)`;
+}
+
+/** A ready instance's columns, from rows of the instances table as `a`; its due messages come with it, saving a read. */
+export function readyColumns(t: Tables, a: string): string {
+  return `${a}.instance_id AS "instanceId", ${a}.name, ${a}.execution_id AS "executionId",
+      ${a}.lease_token AS "leaseToken", ${a}.history_length AS "historyLength",
+      (SELECT COALESCE(json_agg(json_build_object('id', m.id, 'executionId', m.execution_id, 'event', m.event::json)
+        ORDER BY m.id), '[]'::json) FROM ${t.inbox} m
+       WHERE m.instance_id = ${a}.instance_id AND m.visible_at <= $2 AND m.execution_id = ${a}.execution_id) AS messages`;
+}
+
+/**
  * Worker-side reads and leases. As on SQLite, a lone worker reads a ready instance without a
  * lease and takes the lease in the commit of its first episode (optimistic; see
- * episodeBatch.ts); workers that compete lease ready instances as they poll (claimReady). Activity tasks are claimed with FOR UPDATE SKIP LOCKED,
+ * episodeBatch.ts); workers that compete also reserve the instances they poll, without a
+ * write (reservations.ts). Activity tasks are claimed with FOR UPDATE SKIP LOCKED,
  * so workers claiming at the same moment take different tasks instead of queueing on the
  * same rows. Statements that lock several instance rows lock them in id order, as the
  * episode commit does, so that they cannot deadlock with it.
@@ -24,28 +48,8 @@ import type { Tables } from "./instances.js";
  * locked transaction; most polls find nothing, hence the split.
  */
 export function claimOperations(db: Database, t: Tables) {
-  // An instance is ready when it runs, nobody else holds a live lease on it, and a message
-  // of its current execution is due. Its due messages come with it, saving a read per instance.
-  const ready = `i.status IN ('Pending', 'Running', 'ContinuedAsNew')
-      AND (i.lease_owner IS NULL OR i.lease_owner = $1 OR i.lease_expires_at < $2)
-      AND NOT (i.instance_id = ANY($3::text[]))
-      AND i.queue = ANY($5::text[])
-      AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.instance_id = i.instance_id AND m.visible_at <= $2
-                  AND m.execution_id = i.execution_id)`;
-  const readyColumns = (a: string) => `${a}.instance_id AS "instanceId", ${a}.name, ${a}.execution_id AS "executionId",
-      ${a}.lease_token AS "leaseToken", ${a}.history_length AS "historyLength",
-      (SELECT COALESCE(json_agg(json_build_object('id', m.id, 'executionId', m.execution_id, 'event', m.event::json)
-        ORDER BY m.id), '[]'::json) FROM ${t.inbox} m
-       WHERE m.instance_id = ${a}.instance_id AND m.visible_at <= $2 AND m.execution_id = ${a}.execution_id) AS messages`;
   const sql = {
-    findReady: `SELECT ${readyColumns("i")} FROM ${t.instances} i WHERE ${ready} LIMIT $4`,
-    // The same choice, leased to the poller. SKIP LOCKED: workers polling at the same moment
-    // take different instances instead of queueing on the same rows; rows locked meanwhile by
-    // an episode commit are rechecked after it (EvalPlanQual), so a lease it took is respected.
-    claimReady: `UPDATE ${t.instances} u SET lease_owner = $1, lease_expires_at = $6,
-        lease_token = CASE WHEN u.lease_owner = $1 THEN u.lease_token ELSE u.lease_token + 1 END
-      WHERE u.instance_id IN (SELECT i.instance_id FROM ${t.instances} i WHERE ${ready} LIMIT $4 FOR UPDATE SKIP LOCKED)
-      RETURNING ${readyColumns("u")}, true AS leased`,
+    findReady: `SELECT ${readyColumns(t, "i")} FROM ${t.instances} i WHERE ${readyCondition(t)} LIMIT $4`,
     readInbox: `SELECT m.id, m.execution_id, m.event FROM ${t.inbox} m JOIN ${t.instances} i ON i.instance_id = m.instance_id
       WHERE m.instance_id = $1 AND m.visible_at <= $2 AND m.execution_id = i.execution_id ORDER BY m.id`,
     // Leases tasks only if none of the queues has limits; says whether one has.
@@ -133,18 +137,15 @@ export function claimOperations(db: Database, t: Tables) {
   const limitedLastTime = new Set<string>();
 
   return {
+    /** Without a reservation: a lone worker's poll (see reservations.ts for competing workers'). */
     async findReadyInstances(
       workerId: string,
       now: number,
       limit: number,
       busy: string[],
       served: string[] = [DEFAULT_QUEUE],
-      leaseUntil?: number,
     ): Promise<ReadyInstance[]> {
-      if (leaseUntil === undefined)
-        return (await db.query<ReadyInstance>(sql.findReady, [workerId, now, busy, limit, served])).rows;
-      const params = [workerId, now, busy, limit, served, leaseUntil];
-      return (await db.query<ReadyInstance>(sql.claimReady, params)).rows;
+      return (await db.query<ReadyInstance>(sql.findReady, [workerId, now, busy, limit, served])).rows;
     },
 
     async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {

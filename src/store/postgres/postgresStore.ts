@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import type { QueueSettings } from "../../definitions/queue.js";
 import { StoreClosedError, StoreUnavailableError } from "../../errors/errors.js";
 import type { HistoryEvent } from "../../history/events.js";
@@ -34,7 +34,7 @@ import type {
 } from "../store.js";
 import { isTerminal } from "../store.js";
 import { claimOperations } from "./claims.js";
-import { Database, isConnectionError, sendOnly, storeTypes, type Tx } from "./connection.js";
+import { Database, isConnectionError, sendOnly, type Tx } from "./connection.js";
 import { type EntityOperations, entityOperations, entityTablesIn } from "./entities.js";
 import { emptySignal, episodeOperations } from "./episodes.js";
 import { instanceOperations, tablesIn } from "./instances.js";
@@ -42,8 +42,10 @@ import { managementOperations } from "./management.js";
 import { migrate } from "./migrate.js";
 import { Notifications } from "./notifications.js";
 import { type PostgresStoreOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { openPool } from "./pool.js";
 import { queryOperations } from "./queries.js";
 import { queueOperations } from "./queues.js";
+import { Reservations } from "./reservations.js";
 
 /**
  * The store for many processes and machines: PostgreSQL, through a `pg` pool. Leases with
@@ -59,6 +61,7 @@ export class PostgresStore implements Store {
   private readonly instances: ReturnType<typeof instanceOperations>;
   private readonly instanceReads: GroupCommit<string, InstanceRecord | undefined>;
   private readonly claims: ReturnType<typeof claimOperations>;
+  private readonly reservations: Reservations;
   private readonly episodes: ReturnType<typeof episodeOperations>;
   private readonly management: ReturnType<typeof managementOperations>;
   private readonly queries: ReturnType<typeof queryOperations>;
@@ -76,6 +79,7 @@ export class PostgresStore implements Store {
     this.instances = instanceOperations(tables);
     this.instanceReads = new GroupCommit((ids) => this.instances.getMany(this.reader(), ids));
     this.claims = claimOperations(this.db, tables);
+    this.reservations = new Reservations(resolved.pool, tables, resolved.schema, (e) => this.db.wrap(e));
     this.management = managementOperations(
       tables,
       this.instances,
@@ -97,16 +101,7 @@ export class PostgresStore implements Store {
   /** Connects, migrates the schema and starts listening; see `postgresStore`. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const resolved = resolveOptions(options);
-    // Pipelining lets a transaction send its statements without waiting for each answer.
-    const pool = new pg.Pool({ ...resolved.pool, types: storeTypes(), pipeline: true });
-    // An idle connection that breaks is dropped by the pool; the next query opens another.
-    pool.on("error", () => undefined);
-    // pg-pool hands a released connection to the next waiter inside the socket handler that
-    // read the last answer, and removes its idle error listener; the waiter attaches its own
-    // only after an await. A termination notice in the same TCP read (pg_terminate_backend,
-    // a server restart) is emitted in between, with no listener: the process would crash.
-    // Every connection keeps this listener; failures still reach queries and transactions.
-    pool.on("connect", (client) => client.on("error", () => undefined));
+    const pool = openPool(resolved.pool);
     let store: PostgresStore | undefined;
     try {
       const client = await pool.connect().catch((error: unknown) => {
@@ -220,10 +215,11 @@ export class PostgresStore implements Store {
     limit: number,
     busy: string[],
     queues?: string[],
-    leaseUntil?: number,
+    reserveUntil?: number,
   ): Promise<ReadyInstance[]> {
     this.assertOpen();
-    return this.claims.findReadyInstances(workerId, now, limit, busy, queues, leaseUntil);
+    if (reserveUntil === undefined) return this.claims.findReadyInstances(workerId, now, limit, busy, queues);
+    return this.reservations.poll(workerId, now, limit, busy, queues, reserveUntil);
   }
 
   async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {
@@ -233,7 +229,8 @@ export class PostgresStore implements Store {
 
   async commitEpisodes(commits: EpisodeCommit[]): Promise<EpisodeCommitResult[]> {
     this.assertOpen();
-    const { results, signal } = await this.episodes.commit(commits);
+    // Landed or refused, the first commit ends the instance's reservation.
+    const { results, signal } = await this.episodes.commit(commits).finally(() => this.reservations.settle(commits));
     // Work for others: messages sent (a finished child's notice to its parent, timers, …).
     let wakeWorkers = signal.work;
     commits.forEach((c, i) => {
@@ -271,6 +268,7 @@ export class PostgresStore implements Store {
   }
 
   async releaseLeases(workerId: string, instanceIds?: string[]): Promise<void> {
+    await this.reservations.release(workerId, instanceIds);
     await this.write(async (tx) => {
       // Other processes' workers may take the released instances and tasks now.
       const released = await this.claims.releaseLeases(tx, workerId, instanceIds);
@@ -388,6 +386,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    await this.reservations.close();
     await this.notifications.close();
     await this.db.pool.end();
   }
