@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { activity, createClient, createWorker, orchestration, silentLogger, type Worker } from "../../src/index.js";
 import { type PostgresStore, postgresStore } from "../../src/store/postgres/index.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/postgres.js";
+import { waitFor } from "../helpers/waitFor.js";
 
 const double = activity("double", async (n: number) => n * 2);
 const chain = orchestration("chain", async (ctx, n: number) => {
@@ -66,6 +67,9 @@ describe("the engine on PostgreSQL", () => {
     const status = await client.waitForCompletion(id, { timeout: 20_000 });
     expect(status).toMatchObject({ runtimeStatus: "Completed", output: 8 });
     expect(clientStore.commitCount - before.client).toBe(1);
+    // The completion's notification can reach the client (another connection) before the
+    // answer to the worker's COMMIT reaches the worker, which counts the commit then.
+    await waitFor(() => workerStore.commitCount - before.worker >= 4, "the worker's last commit to be counted");
     expect(workerStore.commitCount - before.worker).toBe(4);
     const episodes = (await client.getHistory(id)).filter((e) => e.type === "OrchestratorStarted");
     expect(episodes).toHaveLength(4);
