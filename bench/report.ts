@@ -105,8 +105,10 @@ ${resultsTable(t.rows)}
   process, on a fresh SQLite file per scenario (removed after), default worker options.
 - **plain function calls**: the same three async calls chained, no engine, no store.
 - **raw SQLite, 4 INSERT txns**: per workflow, four single-row INSERTs, each its own
-  transaction, with better-sqlite3 on a fresh WAL file with the same \`synchronous\` setting:
-  the least any engine can write to record a start and three steps durably.
+  transaction, with better-sqlite3 on a fresh WAL file with the same \`synchronous\` setting,
+  warmed up past the first checkpoint (until then each commit also grows the WAL file, which
+  makes its fsync dearer): the least any engine can write to record a start and three steps
+  durably.
 - **raw SQLite, 4 txns of engine size**: the same four transactions, each inserting one row
   into each of as many tables as the pages an engine commit writes (counted before the
   rounds): what commits of the engine's size cost on this disk, with none of its work.
