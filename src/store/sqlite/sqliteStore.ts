@@ -356,22 +356,20 @@ export class SqliteStore implements Store {
   /** Runs `fn` in one IMMEDIATE transaction (it takes the write lock up front, avoiding upgrade deadlocks). */
   private write<T>(fn: () => T): T {
     this.assertOpen();
-    let result: T | undefined;
-    let committed = false;
+    // Only this connection's writes move total_changes() (rolled-back ones too), all from here.
+    let result: T;
     try {
       result = this.immediate(fn) as T;
-      committed = true;
     } catch (error) {
       this.taskIds.discard();
+      this.changesCounted = this.totalChanges.get() as number;
       throw error;
-    } finally {
-      // A transaction that changed nothing writes nothing to the WAL, so it is not a commit.
-      // Only this connection's writes move the count (rolled back ones too), all from here.
-      const changes = this.totalChanges.get() as number;
-      if (committed && changes > this.changesCounted) this.commits++;
-      this.changesCounted = changes;
     }
-    return result as T;
+    // A transaction that changed nothing writes nothing to the WAL, so it is not a commit.
+    const changes = this.totalChanges.get() as number;
+    if (changes > this.changesCounted) this.commits++;
+    this.changesCounted = changes;
+    return result;
   }
 
   private notify(notification: StoreNotification): void {
