@@ -62,14 +62,15 @@ export function explain(rows: readonly PgReported[]): string[] {
             `${[1, 2, 4][i]} → ${r?.workflowsPerSecond.toFixed(0)} wf/s, ${r?.storeCommits?.stale.toFixed(2)} stale episodes, ` +
             `${r ? cpu(r).toFixed(2) : "–"} ms CPU per workflow (the 2 cores ${r ? busy(r).toFixed(0) : "–"}% busy)`,
         )
-        .join("; ")}. Workers that see each other lease ready instances as they poll (\`FOR UPDATE SKIP LOCKED\`), ` +
-        "so no episode is run twice (stale episodes above), at the price of one lease transaction per poll. The " +
+        .join("; ")}. Workers that see each other reserve the ready instances they poll with advisory locks ` +
+        "(no write), so hardly any episode is run twice (stale episodes above), at the price of a lock and an unlock " +
+        "statement per poll. The " +
         `bottleneck is the machine's CPU: one worker process and PostgreSQL already keep ${one ? busy(one).toFixed(0) : "–"}% ` +
-        "of both cores busy, so more processes add no capacity, only their own polls, lease transactions, connections " +
+        "of both cores busy, so more processes add no capacity, only their own polls, reservations, connections " +
         `and context switches (CPU per workflow ${one ? cpu(one).toFixed(2) : "–"} → ${four ? cpu(four).toFixed(2) : "–"} ms), ` +
         `not PostgreSQL's fsync (${four?.server.walSyncs.toFixed(2)} WAL fsyncs per workflow with 4 workers). On a machine ` +
         "with cores to spare, worker processes add throughput until PostgreSQL's CPU is the bound. Alone, a workflow on " +
-        "several workers costs one transaction more than on one (the lease taken at the poll).",
+        "several workers costs the same 1 + 4 transactions as on one.",
     );
   }
   return notes;
