@@ -219,12 +219,19 @@ class PerdureClient implements Client {
     try {
       for (;;) {
         finished = false;
-        const status = await this.getStatus<I, O>(instanceId);
-        if (!status) throw new InstanceNotFoundError(instanceId);
-        if (isTerminal(status.runtimeStatus)) return status;
+        // The status alone until it is final; then the whole record, once.
+        const runtimeStatus = await this.store.getRuntimeStatus(instanceId);
+        if (!runtimeStatus) throw new InstanceNotFoundError(instanceId);
+        if (isTerminal(runtimeStatus)) {
+          const status = await this.getStatus<I, O>(instanceId);
+          if (!status) throw new InstanceNotFoundError(instanceId);
+          // Else replaced by a new run (replaceIfFinished) in between: wait for that one.
+          if (isTerminal(status.runtimeStatus)) return status;
+          continue;
+        }
         const left = deadline - Date.now();
         if (left <= 0) {
-          throw new TimeoutError(`Instance "${instanceId}" is still ${status.runtimeStatus} after ${timeoutMs} ms.`, {
+          throw new TimeoutError(`Instance "${instanceId}" is still ${runtimeStatus} after ${timeoutMs} ms.`, {
             instanceId,
           });
         }

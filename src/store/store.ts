@@ -250,6 +250,8 @@ export interface Store extends EntityStore {
   /** Creates instances in one transaction; a result per request (an error where it was refused). */
   createInstances(requests: NewInstance[]): Promise<(Error | undefined)[]>;
   getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
+  /** The instance's runtime status alone, or undefined: what a waiter checks, cheaper than `getInstance` where the store can. */
+  getRuntimeStatus(instanceId: string): Promise<RuntimeStatus | undefined>;
   getHistory(instanceId: string): Promise<HistoryEvent[]>;
   /** Stops an active instance at once, fencing out its current owner. Returns the status it had. */
   terminateInstance(instanceId: string, reason: string, now: number): Promise<RuntimeStatus>;

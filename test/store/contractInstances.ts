@@ -35,7 +35,16 @@ export function instanceContract(c: ContractKit): void {
 
     it("reads back an unknown id as undefined and an empty history", async () => {
       expect(await c.store.getInstance("nobody")).toBeUndefined();
+      expect(await c.store.getRuntimeStatus("nobody")).toBeUndefined();
       expect(await c.store.getHistory("nobody")).toEqual([]);
+    });
+
+    it("reads the runtime status alone, as getInstance has it", async () => {
+      await c.store.createInstances([newInstance("a")]);
+      expect(await c.store.getRuntimeStatus("a")).toBe("Pending");
+      await c.store.terminateInstance("a", "enough", T0 + 1);
+      expect(await c.store.getRuntimeStatus("a")).toBe("Terminated");
+      expect((await c.store.getInstance("a"))?.runtimeStatus).toBe("Terminated");
     });
 
     it("answers reads made at the same moment each with its own instance, an unknown id with undefined", async () => {

@@ -146,6 +146,11 @@ export class PostgresStore implements Store {
     return this.instanceReads.submit(instanceId);
   }
 
+  /** Through the shared instance reads: a statement of its own would cost a round trip more than it saves. */
+  async getRuntimeStatus(instanceId: string): Promise<RuntimeStatus | undefined> {
+    return (await this.getInstance(instanceId))?.runtimeStatus;
+  }
+
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
     return this.instances.history(this.reader(), instanceId);
   }

@@ -127,6 +127,13 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
     `UPDATE entities SET lock_owner = NULL, lock_execution = NULL, lease_token = lease_token + 1
      WHERE lock_owner = ? AND lock_execution = ? RETURNING ${releasedColumns}`,
   );
+  // Both through partial indexes (entities_by_lock_owner, entity_messages_lock_requests).
+  const anyLockOrRequest = db
+    .prepare<[], number>(
+      `SELECT EXISTS (SELECT 1 FROM entities WHERE lock_owner IS NOT NULL)
+           OR EXISTS (SELECT 1 FROM entity_messages WHERE kind = 'lock')`,
+    )
+    .pluck();
   const dropLockRequestsOfExecution = db.prepare(
     "DELETE FROM entity_messages WHERE kind = 'lock' AND sender_instance = ? AND sender_execution = ?",
   );
@@ -247,18 +254,24 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
     /** Episode hook: sends the entity messages of committed episodes; ended executions let go of their locks. */
     afterEpisodes(commits: readonly EpisodeCommit[], results: readonly EpisodeCommitResult[]): boolean {
       let sent = false;
+      const ended: EpisodeCommit[] = [];
       commits.forEach((c, i) => {
         if (!results[i]?.ok) return;
         if (c.entityMessages && c.entityMessages.length > 0) {
           operations.send(c.entityMessages);
           sent = true;
         }
-        if (isTerminal(c.status) || c.continueAsNew) {
+        if (isTerminal(c.status) || c.continueAsNew) ended.push(c);
+      });
+      // Most stores hold no lock and no lock request at all: one look for the batch, not two
+      // statements per ended instance.
+      if (ended.length > 0 && anyLockOrRequest.get() === 1) {
+        for (const c of ended) {
           const released = releaseLocksOfExecution.all(c.instanceId, c.executionId);
           if (released.length > 0) log.append(forcedUnlocks(released, c.instanceId, c.now));
           dropLockRequestsOfExecution.run(c.instanceId, c.executionId);
         }
-      });
+      }
       return sent;
     },
 

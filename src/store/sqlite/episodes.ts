@@ -103,6 +103,8 @@ export function episodeOperations(
 
   // Set when a finished child wrote to its parent's inbox: the parent's worker must wake.
   let parentsNotified = false;
+  // The limited queues among those the batch's fast-path tasks ask for: read once per batch.
+  let limitedInBatch = new Map<string, unknown>();
 
   const commitOne = (c: EpisodeCommit): EpisodeCommitResult => {
     const finished = isTerminal(c.status);
@@ -167,13 +169,11 @@ export function episodeOperations(
       return { ok: true, taskIds: [], leased: [], leaseToken: newLeaseToken };
     }
     for (const step of c.cancelledTimers) cancelTimer.run(c.instanceId, step);
-    // A limited queue's tasks go through claims, which apply its limits: no fast path for them.
-    const asked = c.newTasks.filter((t) => t.leaseToCommitter).map((t) => t.queue ?? DEFAULT_QUEUE);
-    const limited = asked.length > 0 ? queues.limited([...new Set(asked)]) : new Map();
     const leasedTasks: boolean[] = [];
     const taskIds = c.newTasks.map((task) => {
       const queue = task.queue ?? DEFAULT_QUEUE;
-      const leased = task.leaseToCommitter && !limited.has(queue);
+      // A limited queue's tasks go through claims, which apply its limits: no fast path for them.
+      const leased = task.leaseToCommitter && !limitedInBatch.has(queue);
       leasedTasks.push(leased);
       const row = {
         id: newTaskIds.take(),
@@ -225,6 +225,9 @@ export function episodeOperations(
     commit(commits: EpisodeCommit[]): EpisodeCommitResult[] {
       // Outside the savepoints below: a reservation is undone only with the whole transaction.
       newTaskIds.ensure(commits.reduce((sum, c) => sum + c.newTasks.length, 0));
+      const asked = new Set<string>();
+      for (const c of commits) for (const t of c.newTasks) if (t.leaseToCommitter) asked.add(t.queue ?? DEFAULT_QUEUE);
+      limitedInBatch = asked.size > 0 ? queues.limited([...asked]) : new Map();
       try {
         return commitAll(commits);
       } catch {

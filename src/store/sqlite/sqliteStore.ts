@@ -135,6 +135,11 @@ export class SqliteStore implements Store {
     return this.instances.get(instanceId);
   }
 
+  async getRuntimeStatus(instanceId: string): Promise<RuntimeStatus | undefined> {
+    this.assertOpen();
+    return this.instances.status(instanceId);
+  }
+
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
     this.assertOpen();
     return this.instances.history(instanceId);
