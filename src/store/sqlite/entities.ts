@@ -1,6 +1,5 @@
 import type Database from "better-sqlite3";
 import { encode } from "../../history/serialization.js";
-import { forcedUnlocks } from "../entityLogRows.js";
 import type {
   EntityCleanup,
   EntityCommit,
@@ -14,18 +13,10 @@ import type {
   NewEntityMessage,
   ReadyEntity,
 } from "../entityStore.js";
-import { type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
+import type { EpisodeCommit, EpisodeCommitResult } from "../store.js";
+import { entityLockOperations } from "./entityLocks.js";
 import { entityLogOperations } from "./entityLog.js";
 import type { InstanceOperations } from "./instances.js";
-
-/** An entity whose lock an ended orchestration lost, with the lease token it had until then. */
-interface Released {
-  name: string;
-  key: string;
-  leaseToken: number;
-}
-// The token before the release's bump numbers the log row (see forcedUnlocks).
-const releasedColumns = "entity_name AS name, entity_key AS key, lease_token - 1 AS leaseToken";
 
 /** SQL: the orchestration execution (instance_id, execution_id given by the caller's columns) is still active. */
 const activeExecution = (instanceColumn: string, executionColumn: string): string =>
@@ -68,6 +59,7 @@ class Fenced extends Error {}
  */
 export function entityOperations(db: Database.Database, instances: InstanceOperations) {
   const log = entityLogOperations(db);
+  const locks = entityLockOperations(db, log);
   const ensureEntity = db.prepare(
     "INSERT INTO entities (entity_name, entity_key) VALUES (?, ?) ON CONFLICT (entity_name, entity_key) DO NOTHING",
   );
@@ -122,27 +114,6 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
   const insertReply = db.prepare(
     `INSERT INTO inbox (instance_id, execution_id, visible_at, event)
      SELECT @instanceId, @executionId, @now, @event WHERE ${activeExecution("@instanceId", "@executionId")}`,
-  );
-  const releaseLocksOfExecution = db.prepare<[string, string], Released>(
-    `UPDATE entities SET lock_owner = NULL, lock_execution = NULL, lease_token = lease_token + 1
-     WHERE lock_owner = ? AND lock_execution = ? RETURNING ${releasedColumns}`,
-  );
-  // Both through partial indexes (entities_by_lock_owner, entity_messages_lock_requests).
-  const anyLockOrRequest = db
-    .prepare<[], number>(
-      `SELECT EXISTS (SELECT 1 FROM entities WHERE lock_owner IS NOT NULL)
-           OR EXISTS (SELECT 1 FROM entity_messages WHERE kind = 'lock')`,
-    )
-    .pluck();
-  const dropLockRequestsOfExecution = db.prepare(
-    "DELETE FROM entity_messages WHERE kind = 'lock' AND sender_instance = ? AND sender_execution = ?",
-  );
-  const releaseLocksOfInstance = db.prepare<[string], Released>(
-    `UPDATE entities SET lock_owner = NULL, lock_execution = NULL, lease_token = lease_token + 1
-     WHERE lock_owner = ? RETURNING ${releasedColumns}`,
-  );
-  const dropLockRequestsOfInstance = db.prepare(
-    "DELETE FROM entity_messages WHERE kind = 'lock' AND sender_instance = ?",
   );
   const selectRecord = db.prepare<[string, string], EntityRow>(
     "SELECT * FROM entities WHERE entity_name = ? AND entity_key = ?",
@@ -253,34 +224,15 @@ export function entityOperations(db: Database.Database, instances: InstanceOpera
 
     /** Episode hook: sends the entity messages of committed episodes; ended executions let go of their locks. */
     afterEpisodes(commits: readonly EpisodeCommit[], results: readonly EpisodeCommitResult[]): boolean {
-      let sent = false;
-      const ended: EpisodeCommit[] = [];
-      commits.forEach((c, i) => {
-        if (!results[i]?.ok) return;
-        if (c.entityMessages && c.entityMessages.length > 0) {
-          operations.send(c.entityMessages);
-          sent = true;
-        }
-        if (isTerminal(c.status) || c.continueAsNew) ended.push(c);
-      });
-      // Most stores hold no lock and no lock request at all: one look for the batch, not two
-      // statements per ended instance.
-      if (ended.length > 0 && anyLockOrRequest.get() === 1) {
-        for (const c of ended) {
-          const released = releaseLocksOfExecution.all(c.instanceId, c.executionId);
-          if (released.length > 0) log.append(forcedUnlocks(released, c.instanceId, c.now));
-          dropLockRequestsOfExecution.run(c.instanceId, c.executionId);
-        }
-      }
-      return sent;
+      const committed = commits.filter((_, i) => results[i]?.ok);
+      const messages = committed.flatMap((c) => c.entityMessages ?? []);
+      if (messages.length > 0) operations.send(messages);
+      locks.releaseEnded(committed);
+      return messages.length > 0;
     },
 
     /** Termination hook: the instance's locks go, and so do its pending lock requests. */
-    releaseLocksOf(instanceId: string, now: number): void {
-      const released = releaseLocksOfInstance.all(instanceId);
-      if (released.length > 0) log.append(forcedUnlocks(released, instanceId, now));
-      dropLockRequestsOfInstance.run(instanceId);
-    },
+    releaseLocksOf: locks.releaseOf,
 
     get(name: string, key: string): EntityRecord | undefined {
       const row = selectRecord.get(name, key);
