@@ -1,8 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import { DEFAULT_QUEUE } from "../definitions/queue.js";
 import type { AnyEntity } from "../entities/definition.js";
-import { toEntityMessages } from "../entities/entityActions.js";
 import {
   LeaseLostError,
   PerdureError,
@@ -10,8 +8,7 @@ import {
   StoreUnavailableError,
   UnknownOrchestrationError,
 } from "../errors/errors.js";
-import { toFailureDetails } from "../errors/failure.js";
-import type { HistoryEvent, IncomingEvent } from "../history/events.js";
+import type { IncomingEvent, ParentLink } from "../history/events.js";
 import type { EpisodeResult } from "../orchestration/episode.js";
 import { OrchestrationExecutor } from "../orchestration/executor.js";
 import type { Logger } from "../orchestration/logger.js";
@@ -25,6 +22,7 @@ import {
   type Store,
 } from "../store/store.js";
 import type { ActivityOutcomeEvent } from "./activityExecution.js";
+import { episodeCommit, failedEpisode } from "./episodeCommit.js";
 
 /** What a runner needs from its worker. */
 export interface RunnerHost {
@@ -98,7 +96,7 @@ export class InstanceRunner {
    */
   private waitingResults: WaitingResult[] = [];
   /** The instance the next commit creates (an eager start), if any. */
-  private creating: NewInstance | undefined;
+  creating: NewInstance | undefined;
   /** Why the last commit did not land, when the store said (a refused eager start, an error). */
   private lastCommitError: unknown;
 
@@ -113,6 +111,11 @@ export class InstanceRunner {
     this.executionId = ready.executionId;
     this.owned = ready.leased === true;
     this.lastActiveAt = host.now();
+  }
+
+  /** The orchestration's parent, as its history says (continue-as-new carries it over). */
+  get parent(): ParentLink | undefined {
+    return this.executor?.parent;
   }
 
   /** True while an episode is queued or running. */
@@ -250,7 +253,7 @@ export class InstanceRunner {
     // activities would be scheduled for any worker to claim: two more transactions each.
     const settling = result.activities.length > 0 ? this.host.slotsSettled() : undefined;
     if (settling) await settling;
-    const commit = this.buildCommit(result, consumed, completedTaskIds, now);
+    const commit = episodeCommit(this, this.host, result, { consumed, completedTaskIds, now });
     let outcome: EpisodeCommitResult;
     try {
       outcome = await this.host.commit(commit);
@@ -318,72 +321,6 @@ export class InstanceRunner {
     return executor;
   }
 
-  private buildCommit(
-    result: EpisodeResult,
-    consumed: number[],
-    completedTaskIds: number[],
-    now: number,
-  ): EpisodeCommit {
-    const { outcome } = result;
-    const commit: EpisodeCommit = {
-      instanceId: this.instanceId,
-      executionId: this.executionId,
-      workerId: this.host.workerId,
-      leaseToken: this.leaseToken,
-      acquireLease: !this.owned,
-      historyLength: this.historyLength,
-      newEvents: result.newEvents,
-      consumedMessageIds: consumed,
-      newTasks: result.activities.map((a) => ({
-        step: a.step,
-        attempt: a.attempt,
-        name: a.name,
-        input: a.input,
-        queue: a.queue,
-        // The fast path: run it here, in the commit of its result, if this worker serves its queue.
-        leaseToCommitter: this.host.servesQueue(a.queue) && this.host.reserveActivitySlot(),
-      })),
-      newTimers: result.timers.map((t) => ({ step: t.step, fireAt: t.fireAt })),
-      cancelledTimers: result.cancelledTimers,
-      newInstances: result.subOrchestrations.map((sub) => ({
-        instanceId: sub.instanceId,
-        name: sub.name,
-        executionId: randomUUID(),
-        input: sub.input,
-        createdAt: now,
-        // As in Durable Functions, a finished instance under the child's id is replaced: a
-        // retry, a parent that continued as new or was restarted all reuse the default id.
-        replaceIfFinished: true,
-        parent: { instanceId: this.instanceId, executionId: this.executionId, step: sub.step, attempt: sub.attempt },
-        queue: sub.queue,
-      })),
-      status: outcome.status,
-      releaseLease: false,
-      now,
-      leaseExpiresAt: this.host.leaseExpiry(now),
-    };
-    if (completedTaskIds.length > 0) commit.completedTaskIds = completedTaskIds;
-    if (this.creating) commit.create = this.creating;
-    if (result.entityActions && result.entityActions.length > 0) {
-      const sender = { instanceId: this.instanceId, executionId: this.executionId };
-      commit.entityMessages = toEntityMessages(result.entityActions, sender, now);
-    }
-    if (outcome.status === "Completed") commit.output = outcome.output;
-    if (outcome.status === "Failed") commit.failure = outcome.failure;
-    if (outcome.status === "ContinuedAsNew") {
-      commit.continueAsNew = {
-        executionId: randomUUID(),
-        input: outcome.input,
-        carryOverEvents: outcome.carryOverEvents,
-        preserveUnprocessedEvents: outcome.preserveUnprocessedEvents,
-      };
-      const parent = this.executor?.parent;
-      if (parent) commit.continueAsNew.parent = parent;
-    }
-    if (result.customStatusChanged) commit.customStatus = { value: result.customStatus };
-    return commit;
-  }
-
   private close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -398,23 +335,4 @@ interface WaitingResult {
   event: ActivityOutcomeEvent;
   resolve: (recorded: boolean) => void;
   reject: (error: unknown) => void;
-}
-
-/** An episode that records the instance as Failed, for errors that stop it from running at all. */
-function failedEpisode(error: unknown, now: number): EpisodeResult {
-  const failure = toFailureDetails(error);
-  const newEvents: HistoryEvent[] = [
-    { type: "OrchestratorStarted", timestamp: now },
-    { type: "ExecutionFailed", timestamp: now, failure },
-  ];
-  return {
-    newEvents,
-    activities: [],
-    timers: [],
-    subOrchestrations: [],
-    cancelledTimers: [],
-    outcome: { status: "Failed", failure },
-    customStatus: undefined,
-    customStatusChanged: false,
-  };
 }
