@@ -26,6 +26,7 @@ import { type InstanceRecord, isTerminal, type NewInstance, type RuntimeStatus, 
 import { type Duration, toMilliseconds } from "../time/duration.js";
 import { toEpochMs } from "../time/epoch.js";
 import { startOnLocalWorker } from "../worker/localWorkers.js";
+import { CompletionWaiters } from "./completionWaiters.js";
 import { checkInstanceId } from "./instanceId.js";
 import { type InstanceStatus, toStatus } from "./instanceStatus.js";
 import { encodeContinuationToken, type ListOptions, toInstanceQuery } from "./listQuery.js";
@@ -153,6 +154,7 @@ class PerdureClient implements Client {
   private readonly starts: GroupCommit<NewInstance, Error | undefined>;
   private readonly entities: EntityClient;
   private readonly eagerStart: boolean;
+  private readonly completions: CompletionWaiters;
 
   constructor(options: ClientOptions) {
     if (!options?.store)
@@ -164,6 +166,7 @@ class PerdureClient implements Client {
     this.starts = new GroupCommit((batch) => this.store.createInstances(batch));
     this.entities = new EntityClient(this.store, this.clock);
     this.eagerStart = options.eagerStart !== false;
+    this.completions = new CompletionWaiters(this.store);
   }
 
   async start<I, O>(
@@ -211,8 +214,7 @@ class PerdureClient implements Client {
     // that this process cannot hear of, and it is slow so that many waiters cost little.
     let finished = false;
     let wake: (() => void) | undefined;
-    const unsubscribe = this.store.subscribe((n) => {
-      if (n.kind !== "instance-updated" || n.instanceId !== instanceId || !isTerminal(n.status)) return;
+    const unsubscribe = this.completions.watch(instanceId, () => {
       finished = true;
       wake?.();
     });

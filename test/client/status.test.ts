@@ -132,4 +132,29 @@ describe("client.getStatus, getHistory, waitForCompletion", () => {
     expect((await waiting).output).toEqual({ total: 8 });
     expect((await h.client.waitForCompletion(id, { timeout: 0 })).output).toEqual({ total: 8 });
   });
+
+  it("many waiters on several instances are each woken by their own instance, and let go of the store after", async () => {
+    h = createHarness();
+    let subscriptions = 0;
+    const subscribe = h.store.subscribe.bind(h.store);
+    h.store.subscribe = (listener) => {
+      subscriptions++;
+      const unsubscribe = subscribe(listener);
+      return () => {
+        subscriptions--;
+        unsubscribe();
+      };
+    };
+    const ids = await Promise.all([1, 2, 3].map((n) => h.client.start(sum, { a: n, b: n })));
+    // Three waiters on the first instance, one on each of the others: all of them wait (no worker yet).
+    const waits = [ids[0], ids[0], ids[0], ids[1], ids[2]].map((id) => h.client.waitForCompletion(id as string));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(subscriptions).toBe(1);
+    await h.startWorker({ orchestrations: [sum], activities: [add] });
+    const withWorker = subscriptions;
+    const outputs = (await Promise.all(waits)).map((s) => s.output);
+    expect(outputs).toEqual([{ total: 2 }, { total: 2 }, { total: 2 }, { total: 4 }, { total: 6 }]);
+    // The worker keeps its own; the waiters' one is gone.
+    expect(subscriptions).toBe(withWorker - 1);
+  });
 });
