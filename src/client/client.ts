@@ -220,17 +220,19 @@ class PerdureClient implements Client {
     });
     try {
       for (;;) {
+        // The status alone until it is final, then the whole record once; after the store
+        // said it finished, the record at once (on PostgreSQL a status read is a record read).
+        const heardFinished = finished;
         finished = false;
-        // The status alone until it is final; then the whole record, once.
-        const runtimeStatus = await this.store.getRuntimeStatus(instanceId);
-        if (!runtimeStatus) throw new InstanceNotFoundError(instanceId);
-        if (isTerminal(runtimeStatus)) {
+        const runtimeStatus = heardFinished ? undefined : await this.store.getRuntimeStatus(instanceId);
+        if (heardFinished || (runtimeStatus && isTerminal(runtimeStatus))) {
           const status = await this.getStatus<I, O>(instanceId);
           if (!status) throw new InstanceNotFoundError(instanceId);
           // Else replaced by a new run (replaceIfFinished) in between: wait for that one.
           if (isTerminal(status.runtimeStatus)) return status;
           continue;
         }
+        if (!runtimeStatus) throw new InstanceNotFoundError(instanceId);
         const left = deadline - Date.now();
         if (left <= 0) {
           throw new TimeoutError(`Instance "${instanceId}" is still ${runtimeStatus} after ${timeoutMs} ms.`, {
