@@ -1,7 +1,7 @@
 import type { Store } from "../store/store.js";
 import { releaseLeasesOfDeadLocalWorkers } from "./workerIdentity.js";
 
-/** How long a worker keeps leasing instances as it polls after it last saw another worker. */
+/** How long a worker keeps reserving instances as it polls after it last saw another worker. */
 const COMPETITION_MEMORY_MS = 30_000;
 
 /**
@@ -28,7 +28,7 @@ export class PeerWatch {
   }
 
   /** Whether to reserve instances as they are polled at `now`. */
-  leasing(now: number): boolean {
+  reserving(now: number): boolean {
     return this.mode === "always" || now < this.competingUntil;
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "../orchestration/logger.js";
 import { GroupCommit } from "../store/groupCommit.js";
 import type { ActivityResultDelivery, ActivityTask, Store } from "../store/store.js";
@@ -37,7 +38,7 @@ export class ResultDelivery {
           );
           return;
         }
-        await delay(Math.min(100 * 2 ** attempt, 5_000));
+        await delay(Math.min(100 * 2 ** attempt, 5_000), undefined, { ref: false });
       }
     }
   }
@@ -47,5 +48,3 @@ export class ResultDelivery {
     return this.batches.idle();
   }
 }
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { ActivityDefinition } from "../definitions/activity.js";
 import { checkQueueName, DEFAULT_QUEUE, type QueueSettings, resolveQueueLimits } from "../definitions/queue.js";
 import type { AnyEntity } from "../entities/definition.js";
@@ -128,7 +129,10 @@ class PerdureWorker implements Worker, RunnerHost {
     clearInterval(this.housekeeping);
     for (const cleanup of this.cleanups) cleanup();
     const finished = Promise.all([...this.runningActivities]);
-    const timedOut = await Promise.race([finished.then(() => false), delay(this.shutdownTimeoutMs).then(() => true)]);
+    const timedOut = await Promise.race([
+      finished.then(() => false),
+      delay(this.shutdownTimeoutMs, true, { ref: false }),
+    ]);
     if (timedOut) {
       this.logger.warn(
         `[perdure] stopping with ${this.runningActivities.size} activities still running; they will run again elsewhere`,
@@ -171,7 +175,7 @@ class PerdureWorker implements Worker, RunnerHost {
     return {
       episodesCommitted: this.episodesCommitted,
       episodesRefused: this.episodesRefused,
-      leasingOnPoll: this.peers.leasing(this.now()),
+      leasingOnPoll: this.peers.reserving(this.now()),
     };
   }
 
@@ -285,14 +289,14 @@ class PerdureWorker implements Worker, RunnerHost {
       if (runner.takesInbox || runner.backoffUntil > now) busy.push(runner.instanceId);
     }
     const advancing = this.advancing();
-    const leasing = this.peers.leasing(now);
+    const reserving = this.peers.reserving(now);
     // At the limit, a busy runner's next idle moment wakes the loop.
     if (advancing >= this.maxOrchestrations)
       for (const runner of this.runners.values()) runner.heldRoom ||= runner.isBusy;
     // Workers that compete take small bites, so that a burst is shared out among them rather
     // than taken whole by the first to poll (a full bite makes the loop poll again at once).
-    const room = Math.min(leasing ? COMPETING_POLL_SIZE : 100, this.maxOrchestrations - advancing);
-    const reserveUntil = leasing ? this.leaseExpiry(now) : undefined;
+    const room = Math.min(reserving ? COMPETING_POLL_SIZE : 100, this.maxOrchestrations - advancing);
+    const reserveUntil = reserving ? this.leaseExpiry(now) : undefined;
     const ready =
       room > 0 ? await this.store.findReadyInstances(this.id, now, room, busy, [...this.queues], reserveUntil) : [];
     // The claim holds the free slots while it is awaited, so the ready instances' episodes
@@ -414,7 +418,7 @@ class PerdureWorker implements Worker, RunnerHost {
   }
 }
 
-/** Instances a worker that competes with others leases per poll. */
+/** Instances a worker that competes with others reserves per poll. */
 const COMPETING_POLL_SIZE = 16;
 
 /**
@@ -423,5 +427,3 @@ const COMPETING_POLL_SIZE = 16;
  * a separate result transaction.
  */
 const LOCAL_BACKLOG_FACTOR = 10;
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -67,7 +67,7 @@ export interface WorkerStats {
   episodesCommitted: number;
   /** Episode commits refused because another worker had taken the instance (work wasted). */
   episodesRefused: number;
-  /** Whether the worker currently leases instances as it polls (it has seen other workers). */
+  /** Whether the worker currently reserves instances as it polls (it has seen other workers); the name is kept from when that was a lease. */
   leasingOnPoll: boolean;
 }
 

@@ -197,13 +197,14 @@ export class SqliteStore implements Store {
     limit: number,
     busy: string[],
     queues?: string[],
-    leaseUntil?: number,
+    reserveUntil?: number,
   ): Promise<ReadyInstance[]> {
     this.assertOpen();
     // A read-only look first: most polls find nothing, and must not take the write lock for that.
     const ready = this.claims.findReadyInstances(workerId, now, limit, busy, queues);
-    if (leaseUntil === undefined || ready.length === 0) return ready;
-    return this.write(() => this.claims.claimReadyInstances(workerId, now, limit, busy, queues, leaseUntil));
+    if (reserveUntil === undefined || ready.length === 0) return ready;
+    // SQLite reserves with the lease itself: a row lease until then.
+    return this.write(() => this.claims.claimReadyInstances(workerId, now, limit, busy, queues, reserveUntil));
   }
 
   async readInbox(instanceId: string, now: number): Promise<InboxMessage[]> {
