@@ -32,7 +32,9 @@ function heldLeases(dbFile: string): { table: string; id: string; owner: string 
       .prepare<[], { table: string; id: string; owner: string }>(
         `SELECT 'instances' AS "table", instance_id AS id, lease_owner AS owner FROM instances WHERE lease_owner IS NOT NULL
          UNION ALL
-         SELECT 'activity_tasks', CAST(id AS TEXT), lease_owner FROM activity_tasks WHERE lease_owner IS NOT NULL`,
+         SELECT 'activity_tasks', CAST(id AS TEXT), lease_owner FROM activity_tasks WHERE lease_owner IS NOT NULL
+         UNION ALL
+         SELECT 'held_tasks', CAST(id AS TEXT), lease_owner FROM held_tasks`,
       )
       .all();
   } finally {

@@ -99,6 +99,49 @@ export function leaseContract(c: ContractKit): void {
     });
   });
 
+  describe("tasks leased to the committer (the fast path)", () => {
+    it("an instance that finishes or is terminated leaves no task to claim when the lease ends", async () => {
+      const done = await c.started("done", "w1", { newTasks: [task(1, true)] });
+      await c.started("stopped", "w1", { newTasks: [task(1, true)] });
+      // Finished without the task's result (as when a race was won by a timer).
+      expect((await c.advance(done, { status: "Completed", output: 1, now: T0 + 1 })).ok).toBe(true);
+      await c.store.terminateInstance("stopped", "no longer needed", T0 + 1);
+      expect(await c.store.claimActivityTasks("w2", T0 + LEASE * 5, T0 + LEASE * 6, 10)).toEqual([]);
+      expect(await c.store.listLeaseOwners()).not.toContain("w1");
+    });
+
+    it("a result committed by the first holder after another worker claimed the task wins; the claimer's is refused", async () => {
+      const held = await c.started("a", "w1", { newTasks: [task(1, true)] });
+      const [taken] = await c.store.claimActivityTasks("w2", T0 + LEASE + 1, T0 + LEASE * 2, 10);
+      expect(taken?.id).toBe(held.taskIds[0]);
+      const committed = await c.advance(held, {
+        completedTaskIds: held.taskIds,
+        newEvents: [marker(T0 + 2), { type: "TaskCompleted", timestamp: T0 + 2, step: 1, attempt: 1, result: 1 }],
+        now: T0 + 2,
+      });
+      expect(committed.ok).toBe(true);
+      const late = {
+        taskId: taken?.id as number,
+        leaseToken: taken?.leaseToken as number,
+        instanceId: "a",
+        executionId: held.executionId,
+        event: { type: "TaskCompleted" as const, timestamp: T0 + 3, step: 1, attempt: 1, result: 2 },
+      };
+      expect(await c.store.deliverActivityResults([late], T0 + LEASE + 3)).toEqual([false]);
+      expect(await c.store.claimActivityTasks("w3", T0 + LEASE * 5, T0 + LEASE * 6, 10)).toEqual([]);
+    });
+
+    it("another worker's task lease is a due time: it can claim the task when the lease ends", async () => {
+      const held = await c.started("a", "w1", { newTasks: [task(1, true)] });
+      // The instance's lease is handed back; the task's stays with w1 until T0 + LEASE.
+      expect((await c.advance(held, { releaseLease: true, now: T0 + 1 })).ok).toBe(true);
+      expect(await c.store.nextDueTime(T0 + 1, "w2", ["default"])).toBe(T0 + LEASE);
+      expect(await c.store.nextDueTime(T0 + 1, "w2")).toBe(T0 + LEASE);
+      expect(await c.store.claimActivityTasks("w2", T0 + LEASE - 1, T0 + LEASE * 2, 10)).toEqual([]);
+      expect(await c.store.claimActivityTasks("w2", T0 + LEASE + 1, T0 + LEASE * 2, 10)).toHaveLength(1);
+    });
+  });
+
   describe("leases", () => {
     it("renewLeases extends every instance and task lease of the worker", async () => {
       await c.started("a", "w1", { newTasks: [task(1, true)], newTimers: [{ step: 2, fireAt: T0 + 1 }] });

@@ -16,6 +16,7 @@ const TABLES = [
   "entities",
   "entity_messages",
   "entity_operations",
+  "held_tasks",
   "history",
   "inbox",
   "instances",

@@ -3,6 +3,7 @@ import { DEFAULT_QUEUE } from "../../definitions/queue.js";
 import type { IncomingEvent } from "../../history/events.js";
 import { claimBudget, nextTokenAt } from "../queueBudget.js";
 import type { ActivityTask, InboxMessage, ReadyInstance } from "../store.js";
+import type { HeldTaskOperations } from "./heldTasks.js";
 import type { QueueOperations } from "./queues.js";
 import { type ActivityTaskRow, toActivityTask } from "./rows.js";
 
@@ -16,7 +17,7 @@ import { type ActivityTaskRow, toActivityTask } from "./rows.js";
  * the instances and tasks of the queues they serve only; a claim applies the limits of
  * limited queues (see queues.ts) inside its write transaction.
  */
-export function claimOperations(db: Database.Database, queues: QueueOperations) {
+export function claimOperations(db: Database.Database, queues: QueueOperations, held: HeldTaskOperations) {
   // Each ready instance comes with its due messages, saving a read per instance.
   const findReady = db.prepare<Record<string, unknown>, ReadyInstanceRow>(
     `SELECT i.instance_id AS instanceId, i.name, i.execution_id AS executionId, i.lease_token AS leaseToken,
@@ -52,7 +53,9 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
       `SELECT EXISTS (SELECT 1 FROM activity_tasks WHERE queue IN (SELECT value FROM json_each(@queues))
                         AND lease_owner IS NULL AND visible_at <= @now)
            OR EXISTS (SELECT 1 FROM activity_tasks WHERE queue IN (SELECT value FROM json_each(@queues))
-                        AND lease_owner IS NOT NULL AND lease_expires_at < @now AND visible_at <= @now)`,
+                        AND lease_owner IS NOT NULL AND lease_expires_at < @now AND visible_at <= @now)
+           OR EXISTS (SELECT 1 FROM held_tasks WHERE queue IN (SELECT value FROM json_each(@queues))
+                        AND lease_expires_at < @now)`,
     )
     .pluck();
   // Unleased and expired tasks of one queue, oldest first: two index range scans.
@@ -93,7 +96,8 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
   const leaseOwners = db
     .prepare<[], string>(
       `SELECT lease_owner FROM instances WHERE lease_owner IS NOT NULL
-       UNION SELECT lease_owner FROM activity_tasks WHERE lease_owner IS NOT NULL`,
+       UNION SELECT lease_owner FROM activity_tasks WHERE lease_owner IS NOT NULL
+       UNION SELECT lease_owner FROM held_tasks`,
     )
     .pluck();
   // @queues is NULL for "every queue".
@@ -105,6 +109,8 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
          SELECT MIN(visible_at) AS t FROM inbox WHERE visible_at > @now
          UNION ALL SELECT MIN(visible_at) FROM activity_tasks WHERE visible_at > @now AND ${served}
          UNION ALL SELECT MIN(lease_expires_at) FROM activity_tasks
+           WHERE lease_owner <> @workerId AND lease_expires_at > @now AND ${served}
+         UNION ALL SELECT MIN(lease_expires_at) FROM held_tasks
            WHERE lease_owner <> @workerId AND lease_expires_at > @now AND ${served}
          UNION ALL SELECT MIN(lease_expires_at) FROM instances
            WHERE lease_owner <> @workerId AND lease_expires_at > @now AND ${served})`,
@@ -123,6 +129,8 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
          UNION ALL SELECT MIN(visible_at) FROM activity_tasks
            WHERE lease_owner IS NOT NULL AND lease_expires_at <= @now AND visible_at > @now AND ${servedIn}
          UNION ALL SELECT MIN(lease_expires_at) FROM activity_tasks
+           WHERE lease_owner <> @workerId AND lease_expires_at > @now AND ${servedIn}
+         UNION ALL SELECT MIN(lease_expires_at) FROM held_tasks
            WHERE lease_owner <> @workerId AND lease_expires_at > @now AND ${servedIn}
          UNION ALL SELECT MIN(lease_expires_at) FROM instances
            WHERE lease_owner <> @workerId AND lease_expires_at > @now AND ${servedIn})`,
@@ -194,6 +202,7 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
       limit: number,
       served: string[] = [DEFAULT_QUEUE],
     ): ActivityTask[] {
+      held.releaseExpired(now);
       const names = [...new Set(served)];
       const limited = queues.limited(names);
       const offered: { id: number; visible_at: number }[] = [];
@@ -216,9 +225,11 @@ export function claimOperations(db: Database.Database, queues: QueueOperations) 
     renewLeases(workerId: string, leaseExpiresAt: number): void {
       renewInstances.run(leaseExpiresAt, workerId);
       renewTasks.run(leaseExpiresAt, workerId);
+      held.renew(workerId, leaseExpiresAt);
     },
 
     releaseLeases(workerId: string, instanceIds?: string[]): void {
+      held.release(workerId, instanceIds);
       if (instanceIds) {
         releaseSomeInstances.run(workerId, JSON.stringify(instanceIds));
         releaseSomeTasks.run(workerId, JSON.stringify(instanceIds));

@@ -4,6 +4,7 @@ import { toFailureDetails } from "../../errors/failure.js";
 import type { HistoryEvent, IncomingEvent } from "../../history/events.js";
 import { encode } from "../../history/serialization.js";
 import { type ActivityResultDelivery, type EpisodeCommit, type EpisodeCommitResult, isTerminal } from "../store.js";
+import type { HeldTaskOperations } from "./heldTasks.js";
 import type { InstanceOperations } from "./instances.js";
 import type { QueueOperations } from "./queues.js";
 import type { TaskIdAllocator } from "./taskIds.js";
@@ -18,6 +19,7 @@ export function episodeOperations(
   instances: InstanceOperations,
   queues: QueueOperations,
   newTaskIds: TaskIdAllocator,
+  held: HeldTaskOperations,
 ) {
   const advance = db.prepare<Record<string, unknown>, { id: number }>(
     `UPDATE instances SET status = @status, output = @output, failure = @failure,
@@ -49,7 +51,7 @@ export function episodeOperations(
   const insertTask = db.prepare(
     `INSERT INTO activity_tasks (id, instance_id, execution_id, step, attempt, name, input, visible_at,
        lease_owner, lease_token, lease_expires_at, queue)
-     VALUES (@id, @instanceId, @executionId, @step, @attempt, @name, @input, @now, @leaseOwner, 1, @leaseExpiresAt, @queue)`,
+     VALUES (@id, @instanceId, @executionId, @step, @attempt, @name, @input, @now, NULL, 1, NULL, @queue)`,
   );
   const cancelTimer = db.prepare(
     `DELETE FROM inbox WHERE instance_id = ? AND json_extract(event, '$.type') = 'TimerFired'
@@ -57,7 +59,6 @@ export function episodeOperations(
   );
   const deleteLeasedTask = db.prepare("DELETE FROM activity_tasks WHERE id = ? AND lease_token = ?");
   const deleteHistory = db.prepare("DELETE FROM history WHERE instance = ?");
-  const deleteTasks = db.prepare("DELETE FROM activity_tasks WHERE instance_id = ?");
   const dropOldMessages = db.prepare(
     `DELETE FROM inbox WHERE instance_id = ? AND execution_id = ?
        AND (NOT ? OR json_extract(event, '$.type') <> 'EventRaised')`,
@@ -78,7 +79,7 @@ export function episodeOperations(
   ): void => {
     const preserve = next.preserveUnprocessedEvents ? 1 : 0;
     deleteHistory.run(instanceKey);
-    deleteTasks.run(c.instanceId);
+    instances.clearTasks(c.instanceId);
     dropOldMessages.run(c.instanceId, c.executionId, preserve);
     // Events still in the inbox arrived after the carried-over ones (those reached history):
     // queue them again after those, so that the events of one name keep their order.
@@ -155,7 +156,8 @@ export function episodeOperations(
     if (!advanced) return { ok: false, reason: "lease-lost" };
 
     for (const id of c.consumedMessageIds) consumeMessage.run(id, c.instanceId);
-    for (const id of c.completedTaskIds ?? []) deleteTask.run(id, c.instanceId);
+    // A held task moved to activity_tasks if its lease ended or was released meanwhile.
+    for (const id of c.completedTaskIds ?? []) if (!held.complete(c.instanceId, id)) deleteTask.run(id, c.instanceId);
     if (c.continueAsNew) {
       continueAsNew(c, advanced.id, c.continueAsNew);
       return { ok: true, taskIds: [], leased: [], leaseToken: newLeaseToken };
@@ -184,11 +186,10 @@ export function episodeOperations(
         name: task.name,
         input: encode(task.input, "input"),
         now: c.now,
-        leaseOwner: leased ? c.workerId : null,
-        leaseExpiresAt: leased ? c.leaseExpiresAt : null,
         queue,
       };
-      insertTask.run(row);
+      if (leased) held.hold({ ...row, leaseOwner: c.workerId, leaseExpiresAt: c.leaseExpiresAt });
+      else insertTask.run(row);
       return row.id;
     });
     for (const timer of c.newTimers) {
@@ -244,7 +245,10 @@ export function episodeOperations(
 
     deliver(deliveries: ActivityResultDelivery[], now: number): boolean[] {
       return deliveries.map((d) => {
-        if (deleteLeasedTask.run(d.taskId, d.leaseToken).changes === 0) return false;
+        const completed =
+          held.completeLeased(d.instanceId, d.taskId, d.leaseToken) ||
+          deleteLeasedTask.run(d.taskId, d.leaseToken).changes > 0;
+        if (!completed) return false;
         instances.send(d.instanceId, d.executionId, d.event, now);
         return true;
       });

@@ -32,6 +32,7 @@ export function instanceOperations(db: Database.Database) {
   );
   const deleteInbox = db.prepare("DELETE FROM inbox WHERE instance_id = ?");
   const deleteTasks = db.prepare("DELETE FROM activity_tasks WHERE instance_id = ?");
+  const deleteHeldTasks = db.prepare("DELETE FROM held_tasks WHERE instance_id = ?");
   const insertInstance = db.prepare(
     `INSERT INTO instances (instance_id, name, execution_id, status, input, created_at, updated_at,
        parent_instance_id, parent_execution_id, parent_step, parent_attempt, queue)
@@ -152,7 +153,13 @@ export function instanceOperations(db: Database.Database) {
     /** Drops what waits for an instance that can no longer use it. */
     clearPending(instanceId: string): void {
       deleteInbox.run(instanceId);
+      operations.clearTasks(instanceId);
+    },
+
+    /** Drops an instance's activity tasks, queued or running. */
+    clearTasks(instanceId: string): void {
       deleteTasks.run(instanceId);
+      deleteHeldTasks.run(instanceId);
     },
 
     /** Deletes every trace of an instance. */

@@ -21,14 +21,16 @@ export class TaskIdAllocator {
   private readonly create: Database.Statement<{ size: number }, { seq: number }>;
 
   constructor(db: Database.Database) {
-    // The sequence may lag the table's largest id (ids inserted by hand, an old file): start past both.
-    const high = "MAX(seq, (SELECT COALESCE(MAX(id), 0) FROM activity_tasks))";
+    // The sequence may lag the tables' largest id (ids inserted by hand, an old file): start past all.
+    const high =
+      "MAX(seq, (SELECT COALESCE(MAX(id), 0) FROM activity_tasks), (SELECT COALESCE(MAX(id), 0) FROM held_tasks))";
     this.reserve = db.prepare(
       `UPDATE sqlite_sequence SET seq = ${high} + @size WHERE name = 'activity_tasks' RETURNING seq`,
     );
     this.create = db.prepare(
       `INSERT INTO sqlite_sequence (name, seq)
-       SELECT 'activity_tasks', (SELECT COALESCE(MAX(id), 0) FROM activity_tasks) + @size RETURNING seq`,
+       SELECT 'activity_tasks', MAX((SELECT COALESCE(MAX(id), 0) FROM activity_tasks),
+         (SELECT COALESCE(MAX(id), 0) FROM held_tasks)) + @size RETURNING seq`,
     );
   }
 
