@@ -43,6 +43,7 @@ import { managementOperations } from "./management.js";
 import { migrate } from "./migrate.js";
 import { queryOperations } from "./queries.js";
 import { queueOperations } from "./queues.js";
+import { ReadBatch } from "./readBatch.js";
 import { TaskIdAllocator } from "./taskIds.js";
 
 export interface SqliteStoreOptions {
@@ -79,6 +80,8 @@ export class SqliteStore implements Store {
   /** total_changes() after the last write: what the next one is compared with. */
   private changesCounted = 0;
   private closed = false;
+  /** Status and record reads of one turn, in one read transaction (clients waiting in bursts). */
+  private readonly reads: ReadBatch;
 
   constructor(filename: string, options: SqliteStoreOptions = {}) {
     if (typeof filename !== "string" || filename.trim() === "") {
@@ -117,6 +120,7 @@ export class SqliteStore implements Store {
     this.totalChanges = this.db.prepare("SELECT total_changes()").pluck();
     this.changesCounted = this.totalChanges.get() as number;
     this.immediate = this.db.transaction((fn: () => unknown) => fn()).immediate;
+    this.reads = new ReadBatch(this.db);
   }
 
   /** Notifications reach listeners of this store object only; other processes are polled. */
@@ -134,12 +138,12 @@ export class SqliteStore implements Store {
 
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
     this.assertOpen();
-    return this.instances.get(instanceId);
+    return this.reads.run(() => this.instances.get(instanceId));
   }
 
   async getRuntimeStatus(instanceId: string): Promise<RuntimeStatus | undefined> {
     this.assertOpen();
-    return this.instances.status(instanceId);
+    return this.reads.run(() => this.instances.status(instanceId));
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
