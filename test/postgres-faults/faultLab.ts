@@ -62,6 +62,8 @@ export interface WorkerSettings {
   appName?: string;
   stallEveryMs?: number;
   stallMs?: number;
+  /** Where in each `stallEveryMs` period (on the wall clock) the freeze starts: workers out of phase by design. */
+  stallPhaseMs?: number;
 }
 
 /** What a worker reports when stopped gracefully: commits the store refused it. */
@@ -132,6 +134,7 @@ export class FaultLab {
     set("APP_NAME", settings.appName);
     set("STALL_EVERY_MS", settings.stallEveryMs);
     set("STALL_MS", settings.stallMs);
+    set("STALL_PHASE_MS", settings.stallPhaseMs);
     const child = spawn(process.execPath, [this.workerScript, this.db.url, this.schema, this.logFile], {
       cwd: REPO_ROOT,
       env,

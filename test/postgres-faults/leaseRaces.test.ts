@@ -6,15 +6,17 @@ import { faultWorkflow } from "./faultWorkflow.js";
 
 const WORKFLOWS = 300;
 /**
- * A lease of 400 ms, and workers that freeze their event loop for 600 ms every 900 ms (a
+ * A lease of 300 ms, and workers that freeze their event loop for 600 ms every 900 ms (a
  * long GC pause, an overloaded host): every freeze outlasts the frozen worker's leases, so
  * the other worker takes its instances and tasks over, and the frozen one wakes up holding
- * stale tokens and results that someone else may already have recorded.
+ * stale tokens and results that someone else may already have recorded. The two freeze out
+ * of phase (at 0 and 450 ms of each period on the wall clock): each is awake for 300 ms while
+ * the other is frozen, and the other's leases end 150-250 ms into that window.
  */
 const SETTINGS: WorkerSettings = {
   stepMs: 30,
   maxActivities: 20,
-  leaseTtlMs: 400,
+  leaseTtlMs: 300,
   pollMs: 100,
   stallEveryMs: 900,
   stallMs: 600,
@@ -33,10 +35,8 @@ describe("PostgreSQL lease races: two workers fighting over the same instances",
   });
 
   it("never lets both advance one instance: contiguous history, every step once, stale commits refused", async () => {
-    const a: FaultWorker = await lab.spawnWorker(SETTINGS);
-    // Out of phase with the first one's freezes.
-    await sleep(450);
-    const b: FaultWorker = await lab.spawnWorker(SETTINGS);
+    const a: FaultWorker = await lab.spawnWorker({ ...SETTINGS, stallPhaseMs: 0 });
+    const b: FaultWorker = await lab.spawnWorker({ ...SETTINGS, stallPhaseMs: 450 });
     const store = await lab.openStore();
     const client = createClient({ store });
     const { chain } = faultWorkflow(lab.logFile, 0);

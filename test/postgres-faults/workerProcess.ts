@@ -93,12 +93,20 @@ const worker = createWorker({
 await worker.start();
 
 if (stallEveryMs !== undefined && stallMs > 0) {
-  setInterval(() => {
+  const stall = () => {
     const until = Date.now() + stallMs;
     while (Date.now() < until) {
       // Busy: timers, lease renewals and I/O callbacks all wait.
     }
-  }, stallEveryMs).unref();
+  };
+  // Freezes start at a fixed point of each period on the wall clock, not of this process's
+  // start-up (which varies by hundreds of ms): two workers stay as far out of phase as asked.
+  const phase = env("STALL_PHASE_MS") ?? 0;
+  const untilPhase = stallEveryMs - ((((Date.now() - phase) % stallEveryMs) + stallEveryMs) % stallEveryMs);
+  setTimeout(() => {
+    stall();
+    setInterval(stall, stallEveryMs).unref();
+  }, untilPhase).unref();
 }
 
 process.once("SIGTERM", () => {
