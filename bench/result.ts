@@ -20,6 +20,10 @@ export interface ScenarioResult {
   commits?: { client: number; worker: number };
   /** WAL frames (pages written) per commit, counted in an untimed run; for the sequential scenarios. */
   pagesPerCommit?: number;
+  /** Process CPU (user + system, every thread) per workflow in microseconds; for the throughput scenarios. */
+  cpuMicrosPerWorkflow?: number;
+  /** Share of the time the event loop was busy (0-1); for the throughput scenarios. */
+  eventLoopBusy?: number;
   /** Highest resident set size seen during the scenario, in MiB. */
   peakRssMiB: number;
   /** Which round (from 1) measured it: the targets compare scenarios of the same round. */

@@ -1,3 +1,4 @@
+import { performance as perfHooks } from "node:perf_hooks";
 import type { BenchConfig, Durability } from "../config.js";
 import { commitsPerWorkflow, type Engine, runWorkflow, startEngine } from "../engine.js";
 import type { Measurement } from "../result.js";
@@ -16,9 +17,13 @@ export async function engineThroughput(
   try {
     await keepInFlight(engine, inFlight, config.throughputWarmup);
     const before = engine.commits();
+    const cpuBefore = process.cpuUsage();
+    const loopBefore = perfHooks.eventLoopUtilization();
     const started = performance.now();
     const latencies = await keepInFlight(engine, inFlight, config.throughputTotal);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const loop = perfHooks.eventLoopUtilization(loopBefore);
     return {
       kind: "engine-throughput",
       durability,
@@ -28,6 +33,8 @@ export async function engineThroughput(
       workflowsPerSecond: config.throughputTotal / seconds,
       latencyMs: summarize(latencies),
       commits: commitsPerWorkflow(before, engine.commits(), config.throughputTotal),
+      cpuMicrosPerWorkflow: (cpu.user + cpu.system) / config.throughputTotal,
+      eventLoopBusy: loop.utilization,
     };
   } finally {
     await engine.dispose();
