@@ -1,8 +1,6 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { QueueSettings } from "../../definitions/queue.js";
-import { InvalidArgumentError, NotAPerdureDatabaseError, StoreClosedError } from "../../errors/errors.js";
+import { StoreClosedError } from "../../errors/errors.js";
 import type { HistoryEvent } from "../../history/events.js";
 import type {
   EntityCleanup,
@@ -40,7 +38,7 @@ import { episodeOperations } from "./episodes.js";
 import { heldTaskOperations } from "./heldTasks.js";
 import { instanceOperations } from "./instances.js";
 import { managementOperations } from "./management.js";
-import { migrate } from "./migrate.js";
+import { openDatabase } from "./openDatabase.js";
 import { queryOperations } from "./queries.js";
 import { queueOperations } from "./queues.js";
 import { ReadBatch } from "./readBatch.js";
@@ -84,30 +82,7 @@ export class SqliteStore implements Store {
   private readonly reads: ReadBatch;
 
   constructor(filename: string, options: SqliteStoreOptions = {}) {
-    if (typeof filename !== "string" || filename.trim() === "") {
-      throw new InvalidArgumentError('sqliteStore needs a file name, such as "perdure.db" (or ":memory:" for tests).');
-    }
-    const durability = options.durability ?? "full";
-    if (durability !== "full" && durability !== "normal") {
-      throw new InvalidArgumentError(`durability must be "full" or "normal", got ${JSON.stringify(durability)}.`);
-    }
-    this.location = filename === ":memory:" ? "sqlite::memory:" : `sqlite:${resolve(filename)}`;
-    const existed = filename !== ":memory:" && existsSync(filename);
-    this.db = new Database(filename, { timeout: options.busyTimeoutMs ?? 5_000 });
-    try {
-      this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
-      this.db.pragma("foreign_keys = ON");
-      migrate(this.db, this.location);
-      // Only after migrate has accepted the file: switching to WAL rewrites the file header,
-      // and a database that is not ours (or is newer) must be left byte for byte as it was.
-      this.db.pragma("journal_mode = WAL");
-    } catch (error) {
-      this.db.close();
-      if (existed && (error as { code?: string }).code === "SQLITE_NOTADB") {
-        throw new NotAPerdureDatabaseError(this.location, "it is not an SQLite database");
-      }
-      throw error;
-    }
+    ({ db: this.db, location: this.location } = openDatabase(filename, options));
     this.instances = instanceOperations(this.db);
     this.taskIds = new TaskIdAllocator(this.db);
     this.queues = queueOperations(this.db);
