@@ -76,7 +76,11 @@ export function explain(rows: readonly PgReported[]): string[] {
 /** Where Perdure's CPU goes at 500 in flight, from its transaction count and the CPU split. */
 function leftAt500(r: PgResult): string {
   const xacts = r.server.xactCommit;
-  const larger = r.cpuMs.postgres >= r.cpuMs.engine ? "PostgreSQL's" : "Node's";
+  const { engine, postgres } = r.cpuMs;
+  const split =
+    Math.abs(engine - postgres) <= 0.05 * Math.max(engine, postgres)
+      ? "Node and PostgreSQL take about equal shares."
+      : `${postgres > engine ? "PostgreSQL's" : "Node's"} share is the larger one.`;
   const reads =
     xacts >= 1
       ? `What is left is mostly reads: ${xacts.toFixed(1)} transactions per workflow in all, most of them outside ` +
@@ -84,5 +88,5 @@ function leftAt500(r: PgResult): string {
         "Node and PostgreSQL CPU; and the write batches' statements, which PostgreSQL executes for every row."
       : `Round trips are few (${xacts.toFixed(2)} transactions per workflow in all, reads included: they are batched ` +
         "too); what is left is the batches' statements, which PostgreSQL executes for every row, and Node's own work.";
-  return `${reads} ${larger} share is the larger one.`;
+  return `${reads} ${split}`;
 }
