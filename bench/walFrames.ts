@@ -1,6 +1,9 @@
 import { statSync } from "node:fs";
 import Database from "better-sqlite3";
 
+/** Workflows run, untimed, to count the pages a commit writes (engine and raw baselines alike). */
+export const FRAME_COUNT_WORKFLOWS = 20;
+
 /** Bytes of one WAL frame: a 24-byte header and a page (the file's page size). */
 function frameBytes(db: Database.Database): number {
   return 24 + (db.pragma("page_size", { simple: true }) as number);

@@ -2,10 +2,7 @@ import type { BenchConfig, Durability } from "../config.js";
 import { commitsPerWorkflow, type Engine, runWorkflow, startEngine } from "../engine.js";
 import type { Measurement } from "../result.js";
 import { summarize } from "../stats.js";
-import { countWalFrames } from "../walFrames.js";
-
-/** Workflows run, untimed, to count the pages a commit writes. */
-const FRAME_COUNT_WORKFLOWS = 20;
+import { countWalFrames, FRAME_COUNT_WORKFLOWS } from "../walFrames.js";
 
 /** Pages (WAL frames) an engine commit writes, over sequential workflows run untimed. */
 async function countPagesPerCommit(engine: Engine): Promise<number> {

@@ -3,13 +3,10 @@ import type { BenchConfig, Durability } from "../config.js";
 import type { Measurement } from "../result.js";
 import { summarize } from "../stats.js";
 import { tempDatabase } from "../tempFile.js";
-import { countWalFrames } from "../walFrames.js";
+import { countWalFrames, FRAME_COUNT_WORKFLOWS } from "../walFrames.js";
 
 /** Pages past SQLite's default checkpoint threshold (1,000): the WAL has been reset and is reused. */
 const WARM_WAL_PAGES = 1_200;
-
-/** Workflows run, untimed, to count the pages a commit writes. */
-const FRAME_COUNT_WORKFLOWS = 20;
 
 /**
  * The floor of any engine that records each step durably: per workflow, four single-row

@@ -22,15 +22,13 @@ export class TaskIdAllocator {
 
   constructor(db: Database.Database) {
     // The sequence may lag the tables' largest id (ids inserted by hand, an old file): start past all.
-    const high =
-      "MAX(seq, (SELECT COALESCE(MAX(id), 0) FROM activity_tasks), (SELECT COALESCE(MAX(id), 0) FROM held_tasks))";
+    const used =
+      "MAX((SELECT COALESCE(MAX(id), 0) FROM activity_tasks), (SELECT COALESCE(MAX(id), 0) FROM held_tasks))";
     this.reserve = db.prepare(
-      `UPDATE sqlite_sequence SET seq = ${high} + @size WHERE name = 'activity_tasks' RETURNING seq`,
+      `UPDATE sqlite_sequence SET seq = MAX(seq, ${used}) + @size WHERE name = 'activity_tasks' RETURNING seq`,
     );
     this.create = db.prepare(
-      `INSERT INTO sqlite_sequence (name, seq)
-       SELECT 'activity_tasks', MAX((SELECT COALESCE(MAX(id), 0) FROM activity_tasks),
-         (SELECT COALESCE(MAX(id), 0) FROM held_tasks)) + @size RETURNING seq`,
+      `INSERT INTO sqlite_sequence (name, seq) SELECT 'activity_tasks', ${used} + @size RETURNING seq`,
     );
   }
 
