@@ -7,6 +7,7 @@ export default defineConfig({
       "perdure/sqlite": fileURLToPath(new URL("./src/store/sqlite/index.ts", import.meta.url)),
       "perdure/postgres": fileURLToPath(new URL("./src/store/postgres/index.ts", import.meta.url)),
       "perdure/http": fileURLToPath(new URL("./src/http/index.ts", import.meta.url)),
+      "perdure/testing": fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)),
       perdure: fileURLToPath(new URL("./src/index.ts", import.meta.url)),
     },
   },

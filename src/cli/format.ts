@@ -11,6 +11,7 @@ export interface Paint {
   dim(text: string): string;
   bold(text: string): string;
   red(text: string): string;
+  green(text: string): string;
 }
 
 const STATUS_COLOUR: Record<RuntimeStatus, number> = {
@@ -30,6 +31,7 @@ export function paint(enabled: boolean): Paint {
     dim: (text) => wrap(2, text),
     bold: (text) => wrap(1, text),
     red: (text) => wrap(31, text),
+    green: (text) => wrap(32, text),
   };
 }
 

@@ -8,6 +8,7 @@ import { addEntityCommands } from "./entityCommands.js";
 import { addManageCommands } from "./manageCommands.js";
 import { Output } from "./output.js";
 import { addQueryCommands } from "./queryCommands.js";
+import { addReplayCommand } from "./replayCommand.js";
 import { addServeCommand } from "./serveCommand.js";
 import { addStartCommand } from "./startCommand.js";
 import { DEFAULT_STORE } from "./storeOption.js";
@@ -37,6 +38,7 @@ function createProgram(): Command {
   addQueryCommands(program);
   addManageCommands(program);
   addEntityCommands(program);
+  addReplayCommand(program);
   return program;
 }
 
