@@ -1,3 +1,5 @@
-// perdure/testing: check new orchestration code against the histories of running instances.
+// perdure/testing: a test environment with virtual time, and new orchestration code checked
+// against the histories of running instances.
 
 export { type RecordedEnd, type ReplayOptions, type ReplayResult, replayHistory } from "./replayHistory.js";
+export { createTestEnvironment, type TestEnvironment, type TestEnvironmentOptions } from "./testEnvironment.js";

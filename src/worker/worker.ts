@@ -1,6 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import type { ActivityDefinition } from "../definitions/activity.js";
-import { checkQueueName, DEFAULT_QUEUE, type QueueSettings, resolveQueueLimits } from "../definitions/queue.js";
+import { DEFAULT_QUEUE, type QueueSettings, resolveQueueLimits } from "../definitions/queue.js";
 import type { AnyEntity } from "../entities/definition.js";
 import { EntityWorker } from "../entities/entityWorker.js";
 import { InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
@@ -17,6 +16,7 @@ import type {
 import { AbandonedLeases } from "./abandonedLeases.js";
 import { executeActivity } from "./activityExecution.js";
 import { ActivitySlots } from "./activitySlots.js";
+import { DefinitionRegistry } from "./definitionRegistry.js";
 import { InstanceRunner, type RunnerHost } from "./instanceRunner.js";
 import { registerLocalWorker } from "./localWorkers.js";
 import { PeerWatch } from "./peerWatch.js";
@@ -40,14 +40,24 @@ export function createWorker(options: WorkerOptions): Worker {
   return new PerdureWorker(options);
 }
 
-class PerdureWorker implements Worker, RunnerHost {
+/** What the testing kit needs of a worker beyond the public interface. */
+export interface WorkerControl {
+  wakeUp(): void;
+  quiescent(): Promise<boolean>;
+}
+
+/** A worker and its controls, for the testing kit (not exported from the package). */
+export function createControlledWorker(options: WorkerOptions): Worker & WorkerControl {
+  return new PerdureWorker(options);
+}
+
+class PerdureWorker implements Worker, RunnerHost, WorkerControl {
   readonly id = newWorkerId();
   readonly store: Store;
   readonly workerId = this.id;
   readonly logger: Logger;
   state: WorkerState = "idle";
-  private readonly orchestrations = new Map<string, AnyOrchestration>();
-  private readonly activities = new Map<string, AnyActivity>();
+  private readonly definitions: DefinitionRegistry;
   private readonly runners = new Map<string, InstanceRunner>();
   private readonly runningActivities = new Set<Promise<void>>();
   private readonly abort = new AbortController();
@@ -80,8 +90,7 @@ class PerdureWorker implements Worker, RunnerHost {
       throw new InvalidArgumentError('createWorker needs a store, such as sqliteStore("perdure.db").');
     this.store = options.store;
     this.logger = options.logger ?? console;
-    for (const def of options.orchestrations ?? []) this.register(this.orchestrations, def, "orchestration");
-    for (const def of options.activities ?? []) this.register(this.activities, def, "activity");
+    this.definitions = new DefinitionRegistry(options.orchestrations, options.activities);
     const settings = resolveWorkerSettings(options);
     this.slots = new ActivitySlots(settings.maxActivities, settings.maxActivities * LOCAL_BACKLOG_FACTOR, () =>
       this.wakeUp(),
@@ -93,7 +102,7 @@ class PerdureWorker implements Worker, RunnerHost {
     this.shutdownTimeoutMs = settings.shutdownTimeoutMs;
     this.clock = settings.clock;
     this.peers = new PeerWatch(this.store, this.id, settings.leaseOnPoll, this.leaseTtlMs);
-    this.queues = this.servedQueues(options.queues);
+    this.queues = this.definitions.servedQueues(options.queues);
     this.queueLimits = resolveQueueLimits(options.queueLimits);
     this.commits = new GroupCommit((batch) => this.store.commitEpisodes(batch));
     this.entityWork = new EntityWorker(this, options.entities ?? []);
@@ -157,7 +166,7 @@ class PerdureWorker implements Worker, RunnerHost {
   }
 
   findOrchestration(name: string): AnyOrchestration | undefined {
-    return this.orchestrations.get(name);
+    return this.definitions.orchestration(name);
   }
 
   findEntity(name: string): AnyEntity | undefined {
@@ -221,7 +230,8 @@ class PerdureWorker implements Worker, RunnerHost {
    */
   startEagerly(request: NewInstance): Promise<Error | undefined> | undefined {
     if (this.state !== "running" || request.startAt !== undefined || request.parent) return undefined;
-    if (!this.orchestrations.has(request.name) || !this.servesQueue(request.queue ?? DEFAULT_QUEUE)) return undefined;
+    if (!this.definitions.orchestration(request.name) || !this.servesQueue(request.queue ?? DEFAULT_QUEUE))
+      return undefined;
     if (this.runners.has(request.instanceId) || this.advancing() >= this.maxOrchestrations) return undefined;
     const ready = { instanceId: request.instanceId, name: request.name, executionId: request.executionId };
     const runner = new InstanceRunner(this, request.instanceId, request.name, {
@@ -243,29 +253,6 @@ class PerdureWorker implements Worker, RunnerHost {
   }
 
   // Internals -----------------------------------------------------------------------------
-
-  private servedQueues(given: string[] | undefined): string[] {
-    if (given !== undefined) {
-      if (!Array.isArray(given) || given.length === 0) {
-        throw new InvalidArgumentError(
-          'createWorker: queues must be a non-empty array of queue names, such as ["default"].',
-        );
-      }
-      return [...new Set(given.map((q) => checkQueueName(q, "createWorker: queues")))];
-    }
-    const defined = [...this.orchestrations.values(), ...this.activities.values()].map((d) => d.queue);
-    return defined.length === 0 ? [DEFAULT_QUEUE] : [...new Set(defined)];
-  }
-
-  private register<D extends { name: string; kind: string }>(into: Map<string, D>, def: D, kind: string): void {
-    if (!def || def.kind !== kind)
-      throw new InvalidArgumentError(
-        `createWorker: every entry of ${kind === "activity" ? "activities" : "orchestrations"} must be made with ${kind}().`,
-      );
-    if (into.has(def.name))
-      throw new InvalidArgumentError(`createWorker: two ${kind} definitions are named "${def.name}".`);
-    into.set(def.name, def);
-  }
 
   private async pollLoop(): Promise<void> {
     while (this.state === "running") {
@@ -348,6 +335,16 @@ class PerdureWorker implements Worker, RunnerHost {
     this.wake?.();
   }
 
+  /**
+   * True when nothing runs or waits to run here: no episode, activity, commit or entity batch
+   * in progress, and the loop asleep after a poll that found nothing (`wake` is set only then).
+   */
+  async quiescent(): Promise<boolean> {
+    await Promise.all([this.commits.idle(), this.results.idle(), this.entityWork.idle()]);
+    const asleep = this.wake !== undefined && !this.wakeRequested;
+    return asleep && this.advancing() === 0 && this.runningActivities.size === 0;
+  }
+
   private async waitForWork(): Promise<void> {
     const now = this.now();
     const due = await this.store.nextDueTime(now, this.id, [...this.queues]).catch(() => undefined);
@@ -374,7 +371,7 @@ class PerdureWorker implements Worker, RunnerHost {
       await this.slots.runInTurn(async () => {
         // Stopped before its turn came: it stays leased to this worker until stop() hands it back.
         if (this.abort.signal.aborted) return;
-        const definition = this.activities.get(task.name) as ActivityDefinition<unknown, unknown> | undefined;
+        const definition = this.definitions.activity(task.name);
         const event = await executeActivity(definition, task, this.abort.signal, () => this.now());
         const owner = origin ?? this.runners.get(task.instanceId);
         if (owner && !owner.closed && owner.owned && owner.executionId === task.executionId) {
