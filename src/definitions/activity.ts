@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors/errors.js";
+import { type Duration, toMilliseconds } from "../time/duration.js";
 import { checkQueueName, DEFAULT_QUEUE } from "./queue.js";
 import { type RetryPolicy, resolveRetryPolicy } from "./retryPolicy.js";
 
@@ -16,7 +17,10 @@ export interface ActivityContext {
    * re-run after a crash does not repeat them.
    */
   readonly idempotencyKey: string;
-  /** Aborted when the worker is shutting down; long activities may stop early and be retried. */
+  /**
+   * Aborted when the worker is shutting down, or when the attempt ran past the definition's
+   * `timeout`: long activities should watch it, stop early, and be retried.
+   */
   readonly signal: AbortSignal;
   /**
    * Always throws `EntityCallNotAllowedError`: an activity may run more than once and cannot
@@ -30,6 +34,11 @@ export type ActivityFunction<I, O> = (input: I, ctx: ActivityContext) => O | Pro
 export interface ActivityOptions {
   /** Retry policy used by calls that do not give their own. */
   retry?: RetryPolicy;
+  /**
+   * How long one attempt may run (`"30s"`, `30_000`). Past it the attempt fails with
+   * `ActivityTimeoutError` (retried by policy) and `ctx.signal` is aborted. Default: no limit.
+   */
+  timeout?: Duration;
   /** The queue its calls are routed to: only workers serving it run them. Default "default". */
   queue?: string;
 }
@@ -42,6 +51,8 @@ export interface ActivityDefinition<I = unknown, O = unknown> {
   readonly options: ActivityOptions;
   /** The queue its calls are routed to. */
   readonly queue: string;
+  /** `options.timeout` in milliseconds, if it has one. */
+  readonly timeoutMs?: number;
 }
 
 /** Validates a definition's name: it is stored in history and must stay stable across deploys. */
@@ -77,9 +88,13 @@ export function activity<I, O>(
 ): ActivityDefinition<I, Awaited<O>> {
   checkDefinitionName("activity", name);
   if (typeof fn !== "function") throw new InvalidArgumentError(`activity "${name}" needs a function.`);
-  checkOptionKeys(options, ["retry", "queue"], `activity "${name}"`);
+  checkOptionKeys(options, ["retry", "queue", "timeout"], `activity "${name}"`);
   // Checked here so that a typo fails at start-up, not at the first failure of the activity.
   resolveRetryPolicy(options.retry);
   const queue = options.queue === undefined ? DEFAULT_QUEUE : checkQueueName(options.queue, `activity "${name}"`);
-  return { kind: "activity", name, fn: fn as ActivityFunction<I, Awaited<O>>, options, queue };
+  const definition = { kind: "activity" as const, name, fn: fn as ActivityFunction<I, Awaited<O>>, options, queue };
+  if (options.timeout === undefined) return definition;
+  const timeoutMs = toMilliseconds(options.timeout, `activity "${name}": timeout`);
+  if (timeoutMs <= 0) throw new InvalidArgumentError(`activity "${name}": timeout must be longer than 0 ms.`);
+  return { ...definition, timeoutMs };
 }

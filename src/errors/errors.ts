@@ -16,6 +16,7 @@ export type PerdureErrorCode =
   | "NON_DETERMINISM"
   | "NON_DURABLE_AWAIT"
   | "ACTIVITY_FAILED"
+  | "ACTIVITY_TIMEOUT"
   | "SUB_ORCHESTRATION_FAILED"
   | "EVENT_TIMEOUT"
   | "TASK_ALREADY_AWAITED"
@@ -193,6 +194,25 @@ export class NonDeterminismError extends PerdureError {
     );
     this.codeDid = codeDid;
     this.historyHas = historyHas;
+  }
+}
+
+/**
+ * An attempt of an activity ran longer than its definition's `timeout`. It fails the attempt
+ * (the retry policy decides what comes next) and aborts the activity's `ctx.signal`.
+ */
+export class ActivityTimeoutError extends PerdureError {
+  override name = "ActivityTimeoutError";
+  readonly activityName: string;
+  readonly timeoutMs: number;
+  constructor(activityName: string, timeoutMs: number, attempt: number, options: ErrorLocation = {}) {
+    super(
+      "ACTIVITY_TIMEOUT",
+      `Activity "${activityName}" did not finish within ${timeoutMs} ms (attempt ${attempt}); its ctx.signal was aborted and its result, if it still comes, is dropped.`,
+      options,
+    );
+    this.activityName = activityName;
+    this.timeoutMs = timeoutMs;
   }
 }
 
