@@ -93,6 +93,36 @@ export type IncomingEvent = Extract<
   }
 >;
 
+/** Events that record a durable call the code made: on replay each must match the code's call at its step. */
+export type DurableCallEvent = Extract<
+  HistoryEvent,
+  {
+    type:
+      | "TaskScheduled"
+      | "TimerCreated"
+      | "SubOrchestrationInstanceCreated"
+      | "EntityCallScheduled"
+      | "EntitySignalSent"
+      | "EntityLockRequested"
+      | "EntityUnlockSent";
+  }
+>;
+
+const DURABLE_CALL_TYPES: ReadonlySet<HistoryEventType> = new Set<DurableCallEvent["type"]>([
+  "TaskScheduled",
+  "TimerCreated",
+  "SubOrchestrationInstanceCreated",
+  "EntityCallScheduled",
+  "EntitySignalSent",
+  "EntityLockRequested",
+  "EntityUnlockSent",
+]);
+
+/** Whether an event records a durable call the code made. */
+export function isDurableCallEvent(event: HistoryEvent): event is DurableCallEvent {
+  return DURABLE_CALL_TYPES.has(event.type);
+}
+
 /** A one-line description of an event, for determinism errors and logs. */
 export function describeEvent(event: HistoryEvent): string {
   switch (event.type) {

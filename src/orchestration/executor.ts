@@ -10,7 +10,13 @@ import {
   SubOrchestrationFailedError,
   toFailureDetails,
 } from "../errors/failure.js";
-import { describeEvent, type HistoryEvent, type IncomingEvent, type ParentLink } from "../history/events.js";
+import {
+  type DurableCallEvent,
+  describeEvent,
+  type HistoryEvent,
+  type IncomingEvent,
+  type ParentLink,
+} from "../history/events.js";
 import { assertSerializable } from "../history/serialization.js";
 import { type Action, actionMatches, actionToEvent, type Call, describeAction, type RetryableCall } from "./calls.js";
 import type { OrchestrationContext } from "./context.js";
@@ -349,21 +355,7 @@ export class OrchestrationExecutor {
   }
 
   /** Matches a recorded scheduling event with the action the code took at that step. */
-  private confirm(
-    event: Extract<
-      HistoryEvent,
-      {
-        type:
-          | "TaskScheduled"
-          | "TimerCreated"
-          | "SubOrchestrationInstanceCreated"
-          | "EntityCallScheduled"
-          | "EntitySignalSent"
-          | "EntityLockRequested"
-          | "EntityUnlockSent";
-      }
-    >,
-  ): void {
+  private confirm(event: DurableCallEvent): void {
     const action = this.pending.get(event.step);
     if (!actionMatches(action, event)) {
       throw new NonDeterminismError(

@@ -2,7 +2,7 @@ import { checkInstanceId } from "../client/instanceId.js";
 import type { OrchestrationDefinition } from "../definitions/orchestration.js";
 import { InvalidArgumentError, NonDeterminismError } from "../errors/errors.js";
 import type { FailureDetails } from "../errors/failure.js";
-import { describeEvent, type HistoryEvent } from "../history/events.js";
+import { describeEvent, type HistoryEvent, isDurableCallEvent } from "../history/events.js";
 import { OrchestrationExecutor } from "../orchestration/executor.js";
 import { type Logger, silentLogger } from "../orchestration/logger.js";
 import { toSavedHistory } from "./savedHistory.js";
@@ -78,7 +78,7 @@ export async function replayHistory<I, O>(
   // An episode with nothing new: the code's state after the history, and the calls it adds.
   const last = events[events.length - 1] as HistoryEvent;
   const episode = await executor.runEpisode([], last.timestamp);
-  const nextCalls = episode.newEvents.filter(isDurableCall);
+  const nextCalls = episode.newEvents.filter(isDurableCallEvent);
   const recordedEnd = recordedEndOf(events);
   if ((recordedEnd === "Completed" || recordedEnd === "Failed") && nextCalls[0]) {
     const call = nextCalls[0];
@@ -94,30 +94,6 @@ export async function replayHistory<I, O>(
   if (episode.outcome.status === "Failed") result.failure = episode.outcome.failure;
   if (recordedEnd) result.recordedEnd = recordedEnd;
   return result;
-}
-
-type DurableCallEvent = Extract<HistoryEvent, { step: number }> & { type: DurableCallType };
-type DurableCallType =
-  | "TaskScheduled"
-  | "TimerCreated"
-  | "SubOrchestrationInstanceCreated"
-  | "EntityCallScheduled"
-  | "EntitySignalSent"
-  | "EntityLockRequested"
-  | "EntityUnlockSent";
-
-const DURABLE_CALLS = new Set<string>([
-  "TaskScheduled",
-  "TimerCreated",
-  "SubOrchestrationInstanceCreated",
-  "EntityCallScheduled",
-  "EntitySignalSent",
-  "EntityLockRequested",
-  "EntityUnlockSent",
-]);
-
-function isDurableCall(event: HistoryEvent): event is DurableCallEvent {
-  return DURABLE_CALLS.has(event.type);
 }
 
 function recordedEndOf(events: readonly HistoryEvent[]): RecordedEnd | undefined {
