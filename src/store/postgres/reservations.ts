@@ -94,6 +94,8 @@ const CANDIDATES_PER_ROW = 4;
 
 interface SessionSql {
   reserve: string;
+  /** Of the instances given with the token and length a poll read, those still at both. */
+  unchanged: string;
   unlock: string;
   /** The keys' prefix: see `reservationSql`. */
   prefix: string;
@@ -130,6 +132,9 @@ function reservationSql(t: Tables, schema: string): SessionSql {
         FROM candidates c)
       SELECT ${readyColumns(t, "p")}, p.mine AS leased, p.key::text AS key, p.how
       FROM picked p WHERE p.how IS NOT NULL LIMIT $4`,
+    unchanged: `SELECT i.instance_id AS "instanceId" FROM ${t.instances} i
+      JOIN unnest($1::text[], $2::bigint[], $3::int[]) AS r(id, token, length)
+        ON i.instance_id = r.id AND i.lease_token = r.token AND i.history_length = r.length`,
     unlock: "SELECT pg_advisory_unlock(k) FROM unnest($1::bigint[]) AS k",
     // Advisory locks are per database: the schema is part of every key, so that stores of
     // different schemas do not skip each other's instances. Two ids of one schema may still
@@ -194,7 +199,7 @@ class ReservationSession {
     }
     // Locks taken on a connection that broke meanwhile are gone with it.
     const alive = this.client === client;
-    return rows.map(({ key, how, ...ready }) => {
+    const reserved = rows.map(({ key, how, ...ready }) => {
       if (alive && how === "locked") {
         this.held.set(ready.instanceId, { key, until });
         this.keyUses.set(key, (this.keyUses.get(key) ?? 0) + 1);
@@ -205,6 +210,43 @@ class ReservationSession {
       if (!ready.leased) delete ready.leased;
       return ready;
     });
+    const locked = rows.filter((r) => r.how === "locked").map((r) => r.instanceId);
+    if (!alive || locked.length === 0) return reserved;
+    return this.withoutStale(client, reserved, new Set(locked));
+  }
+
+  /**
+   * The poll chose its rows in a snapshot taken before it locked them: a competitor may have
+   * committed an instance's first episode and released its lock in between, and the lock then
+   * came free for a row that is no longer ready. A second statement sees that commit; the
+   * instances it changed are released and left out, instead of costing a refused episode.
+   */
+  private async withoutStale(
+    client: pg.Client,
+    reserved: ReadyInstance[],
+    locked: Set<string>,
+  ): Promise<ReadyInstance[]> {
+    const checked = reserved.filter((r) => locked.has(r.instanceId));
+    let unchanged: Set<string>;
+    try {
+      const { rows } = await client.query<{ instanceId: string }>({
+        name: "perdure_reserve_unchanged",
+        text: this.sql.unchanged,
+        values: [
+          checked.map((r) => r.instanceId),
+          checked.map((r) => r.leaseToken),
+          checked.map((r) => r.historyLength),
+        ],
+      });
+      unchanged = new Set(rows.map((r) => r.instanceId));
+    } catch (error) {
+      void this.drop(client);
+      throw this.wrap(error);
+    }
+    const stale = checked.filter((r) => !unchanged.has(r.instanceId)).map((r) => r.instanceId);
+    if (stale.length === 0) return reserved;
+    void this.unlock(client, stale);
+    return reserved.filter((r) => !stale.includes(r.instanceId));
   }
 
   /** Ends the reservations of these instances (those it holds), with one statement. */
