@@ -1,6 +1,9 @@
 // `perdure replay` as a child process: running instances recorded by a worker with the demo
 // app, replayed against the same app (all fine) and against a changed one (exit 1, and why).
 
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { activities, orchestrations, processOrder, waitForApproval } from "../fixtures/demoApp.js";
@@ -106,5 +109,31 @@ describe("perdure replay", () => {
     const usage = await runCli(["replay", "--app", DEMO_APP, "--status", "Sleeping", "--store", store]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--status "Sleeping" is not a status/);
+  });
+
+  it("replays a history saved with `perdure history ID --json`, without the store", async () => {
+    const saved = await runCli(["history", "order-1", "--json", "--store", store]);
+    expect(saved.code).toBe(0);
+    const file = join(mkdtempSync(join(tmpdir(), "perdure-replay-")), "order-1.json");
+    writeFileSync(file, saved.stdout);
+
+    const same = await runJson<ReplayJson>(["replay", "order-1", "--history", file, "--app", DEMO_APP]);
+    expect(same.code).toBe(0);
+    expect(same.json.instances).toEqual([
+      { instanceId: "order-1", name: "processOrder", verdict: "ok", detail: "waits as recorded" },
+    ]);
+    const changed = await runJson<ReplayJson>(["replay", "order-1", "--history", file, "--app", CHANGED_APP]);
+    expect(changed.code).toBe(1);
+    expect(changed.json.instances[0]).toMatchObject({ verdict: "diverged", step: 1 });
+
+    const twoIds = await runCli(["replay", "order-1", "order-2", "--history", file, "--app", DEMO_APP]);
+    expect(twoIds.code).toBe(2);
+    expect(twoIds.stderr).toMatch(/--history replays one saved history/);
+    const notHistory = join(dirname(file), "status.json");
+    writeFileSync(notHistory, JSON.stringify({ runtimeStatus: "Running" }));
+    const wrong = await runCli(["replay", "order-1", "--history", notHistory, "--app", DEMO_APP]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/must be an array of events/);
+    rmSync(dirname(file), { recursive: true, force: true });
   });
 });
