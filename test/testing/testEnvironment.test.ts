@@ -1,6 +1,6 @@
 // createTestEnvironment: durable timers, event timeouts and retry delays under virtual time.
 
-import { activity, InvalidArgumentError, orchestration, TimeoutError } from "perdure";
+import { activity, entity, InvalidArgumentError, orchestration, TimeoutError } from "perdure";
 import { createTestEnvironment, type TestEnvironment } from "perdure/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -134,6 +134,32 @@ describe("createTestEnvironment", () => {
     await expect(env.waitForCompletion(slow, { maxSkip: "7d" })).rejects.toThrow(/next timer is at .* beyond maxSkip/);
     expect(env.now().getTime()).toBe(START);
     await expect(env.waitForCompletion("nobody")).rejects.toThrow(/nobody/);
+  });
+
+  it("runs entity operations, and signals scheduled for later, on virtual time", async () => {
+    const counter = entity("counter", {
+      initialState: 0,
+      operations: {
+        add: (n: number, by: number, ctx) => ctx.setState(n + by),
+        get: (n: number) => n,
+      },
+    });
+    const tally = orchestration("tally", async (ctx) => {
+      await ctx.callEntity(counter, "visits", "add", 1);
+      // Delivered a day from now, by the entity worker.
+      ctx.signalEntity(counter, "visits", "add", 10, { at: new Date(ctx.now().getTime() + 24 * HOUR) });
+      await ctx.sleep("2d");
+      return ctx.callEntity(counter, "visits", "get");
+    });
+    env = await createTestEnvironment({ orchestrations: [tally], entities: [counter], startTime: START });
+    const id = await env.client.start(tally, undefined);
+    await env.skipTime("23h");
+    expect((await env.client.getEntity(counter, "visits"))?.state).toBe(1);
+    await env.skipTime("1h");
+    expect((await env.client.getEntity(counter, "visits"))?.state).toBe(11);
+    const status = await env.waitForCompletion(id);
+    expect(status.output).toBe(11);
+    expect(env.now().getTime()).toBe(START + 48 * HOUR);
   });
 
   it("refuses durations and start times that are not, with typed errors", async () => {
