@@ -7,7 +7,13 @@ import { sqliteStore } from "../store/sqlite/sqliteStore.js";
 import { isTerminal, type Store } from "../store/store.js";
 import { type Duration, toMilliseconds } from "../time/duration.js";
 import { toEpochMs } from "../time/epoch.js";
-import { type AnyActivity, type AnyOrchestration, createControlledWorker, type Worker } from "../worker/worker.js";
+import {
+  type AnyActivity,
+  type AnyOrchestration,
+  createControlledWorker,
+  type Worker,
+  type WorkerControl,
+} from "../worker/worker.js";
 
 export interface TestEnvironmentOptions {
   orchestrations?: AnyOrchestration[];
@@ -63,16 +69,18 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     throw new InvalidArgumentError(`settleTimeoutMs must be a positive number, got ${settleTimeoutMs}.`);
   }
   const store = sqliteStore(":memory:");
-  const worker = createControlledWorker({
-    store,
-    orchestrations: options.orchestrations ?? [],
-    activities: options.activities ?? [],
-    entities: options.entities ?? [],
-    logger: options.logger ?? silentLogger,
-    clock,
-    handleSignals: false,
-  });
+  let worker: Worker & WorkerControl;
   try {
+    // Definitions are checked here: a bad one must not leave the store open.
+    worker = createControlledWorker({
+      store,
+      orchestrations: options.orchestrations ?? [],
+      activities: options.activities ?? [],
+      entities: options.entities ?? [],
+      logger: options.logger ?? silentLogger,
+      clock,
+      handleSignals: false,
+    });
     await worker.start();
   } catch (error) {
     await store.close();

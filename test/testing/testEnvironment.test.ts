@@ -165,6 +165,9 @@ describe("createTestEnvironment", () => {
   it("refuses durations and start times that are not, with typed errors", async () => {
     await expect(createTestEnvironment({ startTime: new Date("nope") })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(createTestEnvironment({ settleTimeoutMs: 0 })).rejects.toThrow(/settleTimeoutMs/);
+    await expect(createTestEnvironment({ orchestrations: [escalate as never] })).rejects.toThrow(
+      /must be made with orchestration\(\)/,
+    );
     env = await createTestEnvironment({ startTime: START });
     await expect(env.skipTime("soon")).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(env.skipTime(-5)).rejects.toBeInstanceOf(InvalidArgumentError);
