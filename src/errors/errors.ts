@@ -17,6 +17,7 @@ export type PerdureErrorCode =
   | "NON_DURABLE_AWAIT"
   | "ACTIVITY_FAILED"
   | "ACTIVITY_TIMEOUT"
+  | "ACTIVITY_CANCELLED"
   | "SUB_ORCHESTRATION_FAILED"
   | "EVENT_TIMEOUT"
   | "TASK_ALREADY_AWAITED"
@@ -213,6 +214,21 @@ export class ActivityTimeoutError extends PerdureError {
     );
     this.activityName = activityName;
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The reason an activity's `ctx.signal` is aborted when its instance is terminated: whatever
+ * it returns now is dropped, so it may stop.
+ */
+export class ActivityCancelledError extends PerdureError {
+  override name = "ActivityCancelledError";
+  constructor(instanceId: string) {
+    super(
+      "ACTIVITY_CANCELLED",
+      `Instance "${instanceId}" was terminated: the activity's result would be dropped, so it may stop.`,
+      { instanceId },
+    );
   }
 }
 

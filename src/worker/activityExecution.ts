@@ -5,6 +5,7 @@ import { toFailureDetails } from "../errors/failure.js";
 import type { IncomingEvent } from "../history/events.js";
 import { assertSerializable } from "../history/serialization.js";
 import type { ActivityTask } from "../store/store.js";
+import type { AttemptSignal } from "./activityAttempts.js";
 
 export type ActivityOutcomeEvent = Extract<IncomingEvent, { type: "TaskCompleted" | "TaskFailed" }>;
 
@@ -15,81 +16,86 @@ export function idempotencyKeyOf(task: Pick<ActivityTask, "instanceId" | "execut
 
 /**
  * Runs one attempt of an activity and turns its outcome into the history event that
- * records it. Never throws: a failure, an unknown name or a result that cannot be stored
- * all become TaskFailed.
+ * records it. Never throws: a failure, an unknown name, a timeout or a result that cannot
+ * be stored all become TaskFailed.
  */
 export async function executeActivity(
   definition: ActivityDefinition<unknown, unknown> | undefined,
   task: ActivityTask,
-  signal: AbortSignal,
+  attempt: AttemptSignal,
   now: () => number,
 ): Promise<ActivityOutcomeEvent> {
   const base = { step: task.step, attempt: task.attempt };
   const where = { instanceId: task.instanceId, step: task.step };
-  const limit = definition?.timeoutMs === undefined ? undefined : new AttemptLimit(signal, definition.timeoutMs);
   try {
     if (!definition) throw new UnknownActivityError(task.name, where);
-    const ctx: ActivityContext = {
-      instanceId: task.instanceId,
-      name: task.name,
-      attempt: task.attempt,
-      idempotencyKey: idempotencyKeyOf(task),
-      signal: limit?.signal ?? signal,
-      callEntity: entityCallFromActivity,
-    };
+    const ctx = new AttemptContext(task, attempt);
     const running = definition.fn(task.input, ctx);
-    const result = await (limit
-      ? limit.race(running, (ms) => new ActivityTimeoutError(task.name, ms, task.attempt, where))
-      : running);
+    const { timeoutMs } = definition;
+    const result = await (timeoutMs === undefined
+      ? running
+      : withDeadline(
+          running,
+          timeoutMs,
+          attempt,
+          () => new ActivityTimeoutError(task.name, timeoutMs, task.attempt, where),
+        ));
     assertSerializable(result, `result of activity "${task.name}"`, where);
     return { type: "TaskCompleted", timestamp: now(), ...base, result };
   } catch (error) {
     return { type: "TaskFailed", timestamp: now(), ...base, failure: toFailureDetails(error) };
-  } finally {
-    limit?.dispose();
+  }
+}
+
+/** What an activity is told of its call; `signal` is made when first read (see AttemptSignal). */
+class AttemptContext implements ActivityContext {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly idempotencyKey: string;
+  readonly callEntity = entityCallFromActivity;
+
+  constructor(
+    task: ActivityTask,
+    private readonly attemptSignal: AttemptSignal,
+  ) {
+    this.instanceId = task.instanceId;
+    this.name = task.name;
+    this.attempt = task.attempt;
+    this.idempotencyKey = idempotencyKeyOf(task);
+  }
+
+  get signal(): AbortSignal {
+    return this.attemptSignal.signal;
   }
 }
 
 /**
- * The signal and deadline of one attempt of an activity that has a timeout: aborted when the
- * worker stops, or when the deadline passes (then the attempt fails, whatever the function
- * does later; JavaScript cannot stop it, only ask it through the signal).
+ * `running`, or the timeout's error once `timeoutMs` pass first; then the attempt's signal is
+ * aborted too. JavaScript cannot stop the function, only ask it through the signal; whatever
+ * it returns later is dropped.
  */
-class AttemptLimit {
-  private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly forward = (): void => this.controller.abort(this.worker.reason);
-
-  constructor(
-    private readonly worker: AbortSignal,
-    private readonly timeoutMs: number,
-  ) {
-    if (worker.aborted) this.forward();
-    else worker.addEventListener("abort", this.forward, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** `running`, or `timedOut`'s error once the deadline passes first. */
-  async race<T>(running: T | Promise<T>, timedOut: (timeoutMs: number) => Error): Promise<T> {
-    let expired: Error | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      this.timer = setTimeout(() => {
-        expired = timedOut(this.timeoutMs);
-        reject(expired);
-        // After the rejection: a function that returns as soon as it is aborted must not win.
-        this.controller.abort(expired);
-      }, this.timeoutMs);
-    });
+async function withDeadline<T>(
+  running: T | Promise<T>,
+  timeoutMs: number,
+  attempt: AttemptSignal,
+  timedOut: () => Error,
+): Promise<T> {
+  let expired: Error | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = timedOut();
+      reject(expired);
+      // After the rejection: a function that returns as soon as it is aborted must not win.
+      attempt.abort(expired);
+    }, timeoutMs);
+  });
+  try {
     const result = await Promise.race([running, deadline]);
     if (expired) throw expired;
     return result;
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.worker.removeEventListener("abort", this.forward);
+  } finally {
+    clearTimeout(timer);
   }
 }

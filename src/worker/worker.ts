@@ -2,7 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { DEFAULT_QUEUE, type QueueSettings, resolveQueueLimits } from "../definitions/queue.js";
 import type { AnyEntity } from "../entities/definition.js";
 import { EntityWorker } from "../entities/entityWorker.js";
-import { InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
+import { ActivityCancelledError, InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
 import type { Logger } from "../orchestration/logger.js";
 import { GroupCommit } from "../store/groupCommit.js";
 import type {
@@ -14,7 +14,8 @@ import type {
   Store,
 } from "../store/store.js";
 import { AbandonedLeases } from "./abandonedLeases.js";
-import { executeActivity } from "./activityExecution.js";
+import { RunningAttempts } from "./activityAttempts.js";
+import { type ActivityOutcomeEvent, executeActivity } from "./activityExecution.js";
 import { ActivitySlots } from "./activitySlots.js";
 import { DefinitionRegistry } from "./definitionRegistry.js";
 import { InstanceRunner, type RunnerHost } from "./instanceRunner.js";
@@ -61,6 +62,7 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
   private readonly runners = new Map<string, InstanceRunner>();
   private readonly runningActivities = new Set<Promise<void>>();
   private readonly abort = new AbortController();
+  private readonly attempts = new RunningAttempts(this.abort.signal);
   private readonly commits: GroupCommit<EpisodeCommit, EpisodeCommitResult>;
   private readonly entityWork: EntityWorker;
   private readonly results: ResultDelivery;
@@ -120,7 +122,14 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
     this.state = "running";
     if (this.queueLimits.length > 0) await this.store.configureQueues(this.queueLimits, this.now());
     if ((await this.peers.look(this.now())) > 0) this.wakeUp();
-    this.cleanups.push(this.store.subscribe((n) => n.kind === "work" && this.wakeUp()));
+    this.cleanups.push(
+      this.store.subscribe((n) => {
+        if (n.kind === "work") this.wakeUp();
+        // Its running activities' results would be dropped: tell them through ctx.signal.
+        else if (n.status === "Terminated")
+          this.attempts.abortInstance(n.instanceId, new ActivityCancelledError(n.instanceId));
+      }),
+    );
     this.cleanups.push(registerLocalWorker(this.store, this));
     if (this.options.handleSignals !== false) this.cleanups.push(stopOnSignals(() => this.stop()));
     this.housekeeping = setInterval(() => void this.keepHouse(), Math.max(50, Math.floor(this.leaseTtlMs / 3)));
@@ -371,8 +380,13 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
       await this.slots.runInTurn(async () => {
         // Stopped before its turn came: it stays leased to this worker until stop() hands it back.
         if (this.abort.signal.aborted) return;
-        const definition = this.definitions.activity(task.name);
-        const event = await executeActivity(definition, task, this.abort.signal, () => this.now());
+        const attempt = this.attempts.begin(task.instanceId);
+        let event: ActivityOutcomeEvent;
+        try {
+          event = await executeActivity(this.definitions.activity(task.name), task, attempt, () => this.now());
+        } finally {
+          this.attempts.end(attempt);
+        }
         const owner = origin ?? this.runners.get(task.instanceId);
         if (owner && !owner.closed && owner.owned && owner.executionId === task.executionId) {
           // Fast path: the result and the orchestration's next step in one commit.
