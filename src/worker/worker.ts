@@ -1,8 +1,7 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { DEFAULT_QUEUE, type QueueSettings, resolveQueueLimits } from "../definitions/queue.js";
 import type { AnyEntity } from "../entities/definition.js";
 import { EntityWorker } from "../entities/entityWorker.js";
-import { ActivityCancelledError, InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
+import { InvalidArgumentError, WorkerStateError } from "../errors/errors.js";
 import type { Logger } from "../orchestration/logger.js";
 import { GroupCommit } from "../store/groupCommit.js";
 import type {
@@ -14,14 +13,12 @@ import type {
   Store,
 } from "../store/store.js";
 import { AbandonedLeases } from "./abandonedLeases.js";
-import { RunningAttempts } from "./activityAttempts.js";
-import { type ActivityOutcomeEvent, executeActivity } from "./activityExecution.js";
+import { ActivityRunner } from "./activityRunner.js";
 import { ActivitySlots } from "./activitySlots.js";
 import { DefinitionRegistry } from "./definitionRegistry.js";
 import { InstanceRunner, type RunnerHost } from "./instanceRunner.js";
 import { registerLocalWorker } from "./localWorkers.js";
 import { PeerWatch } from "./peerWatch.js";
-import { ResultDelivery } from "./resultDelivery.js";
 import { stopOnSignals } from "./shutdownSignals.js";
 import { newWorkerId } from "./workerIdentity.js";
 import {
@@ -60,12 +57,9 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
   state: WorkerState = "idle";
   private readonly definitions: DefinitionRegistry;
   private readonly runners = new Map<string, InstanceRunner>();
-  private readonly runningActivities = new Set<Promise<void>>();
-  private readonly abort = new AbortController();
-  private readonly attempts = new RunningAttempts(this.abort.signal);
   private readonly commits: GroupCommit<EpisodeCommit, EpisodeCommitResult>;
   private readonly entityWork: EntityWorker;
-  private readonly results: ResultDelivery;
+  private readonly activities: ActivityRunner;
   private readonly maxOrchestrations: number;
   /** The queues this worker serves. */
   readonly queues: readonly string[];
@@ -109,11 +103,16 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
     this.commits = new GroupCommit((batch) => this.store.commitEpisodes(batch));
     this.entityWork = new EntityWorker(this, options.entities ?? []);
     this.abandoned = new AbandonedLeases(this.store, this.id, () => this.wakeUp());
-    this.results = new ResultDelivery(
-      this.store,
-      () => this.now(),
-      this.logger,
-      () => this.state === "stopped",
+    this.activities = new ActivityRunner(
+      {
+        store: this.store,
+        logger: this.logger,
+        now: () => this.now(),
+        activity: (name) => this.definitions.activity(name),
+        runnerOf: (instanceId) => this.runners.get(instanceId),
+        stopped: () => this.state === "stopped",
+      },
+      this.slots,
     );
   }
 
@@ -126,8 +125,7 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
       this.store.subscribe((n) => {
         if (n.kind === "work") this.wakeUp();
         // Its running activities' results would be dropped: tell them through ctx.signal.
-        else if (n.status === "Terminated")
-          this.attempts.abortInstance(n.instanceId, new ActivityCancelledError(n.instanceId));
+        else if (n.status === "Terminated") this.activities.cancelInstance(n.instanceId);
       }),
     );
     this.cleanups.push(registerLocalWorker(this.store, this));
@@ -146,19 +144,9 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
     await this.entityWork.idle();
     clearInterval(this.housekeeping);
     for (const cleanup of this.cleanups) cleanup();
-    const finished = Promise.all([...this.runningActivities]);
-    const timedOut = await Promise.race([
-      finished.then(() => false),
-      delay(this.shutdownTimeoutMs, true, { ref: false }),
-    ]);
-    if (timedOut) {
-      this.logger.warn(
-        `[perdure] stopping with ${this.runningActivities.size} activities still running; they will run again elsewhere`,
-      );
-      this.abort.abort();
-    }
+    await this.activities.stop(this.shutdownTimeoutMs);
     await this.commits.idle();
-    await this.results.idle();
+    await this.activities.idle();
     await this.store.releaseLeases(this.id);
     this.runners.clear();
     this.state = "stopped";
@@ -225,7 +213,7 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
       executionId: runner.executionId,
       leaseToken: 1,
     };
-    this.track(this.runActivity(full, runner));
+    this.activities.run(full, runner);
   }
 
   forget(runner: InstanceRunner): void {
@@ -310,7 +298,7 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
     } finally {
       this.startEpisodes(ready);
     }
-    for (const task of tasks) this.track(this.runActivity(task, undefined));
+    for (const task of tasks) this.activities.run(task);
     const entities = await this.entityWork.poll(now);
     // Look again at once only when a limit cut this poll short; anything that arrives later
     // wakes the loop (notifications, a runner that missed a poll, a freed activity slot).
@@ -349,9 +337,9 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
    * in progress, and the loop asleep after a poll that found nothing (`wake` is set only then).
    */
   async quiescent(): Promise<boolean> {
-    await Promise.all([this.commits.idle(), this.results.idle(), this.entityWork.idle()]);
+    await Promise.all([this.commits.idle(), this.activities.idle(), this.entityWork.idle()]);
     const asleep = this.wake !== undefined && !this.wakeRequested;
-    return asleep && this.advancing() === 0 && this.runningActivities.size === 0;
+    return asleep && this.advancing() === 0 && this.activities.count === 0;
   }
 
   private async waitForWork(): Promise<void> {
@@ -368,41 +356,6 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
       this.wake = done;
     });
     this.wake = undefined;
-  }
-
-  /**
-   * Runs one activity task; `origin` is the runner that scheduled it here, if any. Its turn
-   * lasts until its result is recorded, so that a crash loses (and a restart runs again) at
-   * most maxConcurrentActivities activities of this worker.
-   */
-  private async runActivity(task: ActivityTask, origin: InstanceRunner | undefined): Promise<void> {
-    try {
-      await this.slots.runInTurn(async () => {
-        // Stopped before its turn came: it stays leased to this worker until stop() hands it back.
-        if (this.abort.signal.aborted) return;
-        const attempt = this.attempts.begin(task.instanceId);
-        let event: ActivityOutcomeEvent;
-        try {
-          event = await executeActivity(this.definitions.activity(task.name), task, attempt, () => this.now());
-        } finally {
-          this.attempts.end(attempt);
-        }
-        const owner = origin ?? this.runners.get(task.instanceId);
-        if (owner && !owner.closed && owner.owned && owner.executionId === task.executionId) {
-          // Fast path: the result and the orchestration's next step in one commit.
-          const recorded = await owner.processLocalResult(task.id, event).catch(() => false);
-          if (recorded) return;
-        }
-        await this.results.deliver(task, event);
-      });
-    } finally {
-      this.releaseActivitySlot();
-    }
-  }
-
-  private track(work: Promise<void>): void {
-    this.runningActivities.add(work);
-    work.finally(() => this.runningActivities.delete(work));
   }
 
   /** Renews leases, frees dead local workers' leases, and evicts idle instances from memory. */
