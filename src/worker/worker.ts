@@ -182,6 +182,8 @@ class PerdureWorker implements Worker, RunnerHost, WorkerControl {
       episodesCommitted: this.episodesCommitted,
       episodesRefused: this.episodesRefused,
       leasingOnPoll: this.peers.reserving(this.now()),
+      activitiesRunning: this.activities.count,
+      instancesInMemory: this.runners.size,
     };
   }
 

@@ -69,6 +69,10 @@ export interface WorkerStats {
   episodesRefused: number;
   /** Whether the worker currently reserves instances as it polls (it has seen other workers); the name is kept from when that was a lease. */
   leasingOnPoll: boolean;
+  /** Activities started here and not finished, those waiting for a free slot included. */
+  activitiesRunning: number;
+  /** Instances held in memory (running, or idle until `evictIdleAfterMs`). */
+  instancesInMemory: number;
 }
 
 /**

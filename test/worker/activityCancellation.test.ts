@@ -29,10 +29,11 @@ describe("terminating an instance with activities running", () => {
     });
     const flow = orchestration("longFlow", async (ctx, key: string) => ctx.callActivity(long, key));
     h = createHarness();
-    await h.startWorker({ orchestrations: [flow], activities: [long] });
+    const worker = await h.startWorker({ orchestrations: [flow], activities: [long] });
     const a = await h.client.start(flow, "a");
     const b = await h.client.start(flow, "b");
     await waitFor(() => started.size === 2, "both activities to start");
+    expect(worker.stats()).toMatchObject({ activitiesRunning: 2, instancesInMemory: 2 });
 
     await h.client.terminate(a, "not needed any more");
     await waitFor(() => reasons.has("a"), "a's signal to be aborted");
@@ -45,6 +46,8 @@ describe("terminating an instance with activities running", () => {
     expect((await h.client.getStatus(a))?.runtimeStatus).toBe("Terminated");
     // What the cancelled activity returned after the termination was not recorded.
     expect((await h.client.getHistory(a)).some((e) => e.type === "TaskCompleted")).toBe(false);
+    await waitFor(() => worker.stats().activitiesRunning === 0, "the activities' turns to end");
+    expect(worker.stats().instancesInMemory).toBe(0);
   });
 });
 
