@@ -54,19 +54,19 @@ class AttemptContext implements ActivityContext {
   readonly attempt: number;
   readonly idempotencyKey: string;
   readonly callEntity = entityCallFromActivity;
+  // A true private field: logging or serialising ctx shows the call, not the worker's internals.
+  readonly #attemptSignal: AttemptSignal;
 
-  constructor(
-    task: ActivityTask,
-    private readonly attemptSignal: AttemptSignal,
-  ) {
+  constructor(task: ActivityTask, attemptSignal: AttemptSignal) {
     this.instanceId = task.instanceId;
     this.name = task.name;
     this.attempt = task.attempt;
     this.idempotencyKey = idempotencyKeyOf(task);
+    this.#attemptSignal = attemptSignal;
   }
 
   get signal(): AbortSignal {
-    return this.attemptSignal.signal;
+    return this.#attemptSignal.signal;
   }
 }
 
