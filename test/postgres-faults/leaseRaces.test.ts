@@ -4,7 +4,12 @@ import { countReruns, historyDump, storeProblems, unfinishedReport } from "./fau
 import { FaultLab, type FaultWorker, type WorkerSettings } from "./faultLab.js";
 import { faultWorkflow } from "./faultWorkflow.js";
 
-const WORKFLOWS = 300;
+/**
+ * Enough work (600 chains of 50 ms steps: ~6-7 s here) for several freeze periods: with 300
+ * chains of 30 ms the run took 2 s on a faster machine, and a run in which no freeze caught a
+ * worker holding leases saw no race at all (0 stale commits: the last check failed).
+ */
+const WORKFLOWS = 600;
 /**
  * A lease of 300 ms, and workers that freeze their event loop for 600 ms every 900 ms (a
  * long GC pause, an overloaded host): every freeze outlasts the frozen worker's leases, so
@@ -14,7 +19,7 @@ const WORKFLOWS = 300;
  * the other is frozen, and the other's leases end 150-250 ms into that window.
  */
 const SETTINGS: WorkerSettings = {
-  stepMs: 30,
+  stepMs: 50,
   maxActivities: 20,
   leaseTtlMs: 300,
   pollMs: 100,
