@@ -7,8 +7,8 @@
 export class AttemptSignal {
   private controller: AbortController | undefined;
   private abortedWith: { reason: unknown } | undefined;
-  private listening = false;
-  private readonly forward = (): void => this.abort(this.worker.reason);
+  /** The listener on the worker's signal, added only once `signal` was read. */
+  private forward: (() => void) | undefined;
 
   constructor(
     private readonly worker: AbortSignal,
@@ -19,10 +19,10 @@ export class AttemptSignal {
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.abortedWith) this.controller.abort(this.abortedWith.reason);
-      else if (this.worker.aborted) this.forward();
+      else if (this.worker.aborted) this.abort(this.worker.reason);
       else {
+        this.forward = () => this.abort(this.worker.reason);
         this.worker.addEventListener("abort", this.forward, { once: true });
-        this.listening = true;
       }
     }
     return this.controller.signal;
@@ -37,37 +37,34 @@ export class AttemptSignal {
 
   /** The attempt is over: stop listening to the worker's signal. */
   dispose(): void {
-    if (this.listening) this.worker.removeEventListener("abort", this.forward);
+    if (this.forward) this.worker.removeEventListener("abort", this.forward);
   }
 }
 
-/** The attempts running in a worker, by instance: what a termination of the instance aborts. */
+/**
+ * The attempts running in a worker: what a termination of an instance aborts. One flat set:
+ * a termination looks through at most the worker's running activities, while a map of sets
+ * by instance cost a set and two map writes per attempt on the hot path.
+ */
 export class RunningAttempts {
-  private readonly byInstance = new Map<string, Set<AttemptSignal>>();
+  private readonly running = new Set<AttemptSignal>();
 
   constructor(private readonly worker: AbortSignal) {}
 
   /** A new attempt for an activity of `instanceId`; call `end` with it when it is over. */
   begin(instanceId: string): AttemptSignal {
     const attempt = new AttemptSignal(this.worker, instanceId);
-    let attempts = this.byInstance.get(instanceId);
-    if (!attempts) {
-      attempts = new Set();
-      this.byInstance.set(instanceId, attempts);
-    }
-    attempts.add(attempt);
+    this.running.add(attempt);
     return attempt;
   }
 
   end(attempt: AttemptSignal): void {
     attempt.dispose();
-    const attempts = this.byInstance.get(attempt.instanceId);
-    attempts?.delete(attempt);
-    if (attempts?.size === 0) this.byInstance.delete(attempt.instanceId);
+    this.running.delete(attempt);
   }
 
   /** Aborts every running attempt of the instance with `reason`. */
   abortInstance(instanceId: string, reason: unknown): void {
-    for (const attempt of this.byInstance.get(instanceId) ?? []) attempt.abort(reason);
+    for (const attempt of this.running) if (attempt.instanceId === instanceId) attempt.abort(reason);
   }
 }
