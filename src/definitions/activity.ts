@@ -18,8 +18,9 @@ export interface ActivityContext {
    */
   readonly idempotencyKey: string;
   /**
-   * Aborted when the worker is shutting down, or when the attempt ran past the definition's
-   * `timeout`: long activities should watch it, stop early, and be retried.
+   * Aborted when the attempt ran past the definition's `timeout`, when its instance was
+   * terminated, or when the worker is shutting down: long activities should watch it and stop
+   * early (a result that comes after it is dropped).
    */
   readonly signal: AbortSignal;
   /**

@@ -62,7 +62,7 @@ export class ActivityRunner {
 
   /**
    * Waits for the running activities, up to `timeoutMs`; then aborts their signals and leaves
-   * them to run again elsewhere. Resolves once every result in flight has been delivered.
+   * them to run again elsewhere. Results still being delivered: see `idle`.
    */
   async stop(timeoutMs: number): Promise<void> {
     const finished = Promise.all([...this.running]);

@@ -199,10 +199,12 @@ class ReservationSession {
     }
     // Locks taken on a connection that broke meanwhile are gone with it.
     const alive = this.client === client;
+    const locked = new Set<string>();
     const reserved = rows.map(({ key, how, ...ready }) => {
       if (alive && how === "locked") {
         this.held.set(ready.instanceId, { key, until });
         this.keyUses.set(key, (this.keyUses.get(key) ?? 0) + 1);
+        locked.add(ready.instanceId);
       } else if (how === "held") {
         const entry = this.held.get(ready.instanceId);
         if (entry) entry.until = until;
@@ -210,9 +212,7 @@ class ReservationSession {
       if (!ready.leased) delete ready.leased;
       return ready;
     });
-    const locked = rows.filter((r) => r.how === "locked").map((r) => r.instanceId);
-    if (!alive || locked.length === 0) return reserved;
-    return this.withoutStale(client, reserved, new Set(locked));
+    return locked.size === 0 ? reserved : this.withoutStale(client, reserved, locked);
   }
 
   /**
@@ -246,7 +246,7 @@ class ReservationSession {
     const stale = checked.filter((r) => !unchanged.has(r.instanceId)).map((r) => r.instanceId);
     if (stale.length === 0) return reserved;
     void this.unlock(client, stale);
-    return reserved.filter((r) => !stale.includes(r.instanceId));
+    return reserved.filter((r) => !locked.has(r.instanceId) || unchanged.has(r.instanceId));
   }
 
   /** Ends the reservations of these instances (those it holds), with one statement. */
